@@ -1,0 +1,77 @@
+"""WebDataset shards: deterministic tar files written atomically, and their reading.
+
+A sample is a key and a mapping of extension -> bytes (e.g. {'mp4': ..., 'json': ...}). Tar
+members carry a fixed mtime and owner so that the same samples give byte-identical shards."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import webdataset as wds
+
+from .atomic import atomic_path
+
+_EPOCH = 0.0  # fixed tar mtime: shards are byte-identical across runs
+
+
+def write_shard(path: str | Path, samples: Iterable[tuple[str, dict[str, bytes]]]) -> int:
+    """Write samples to a tar shard atomically; returns the number written. Keys must not contain '.'."""
+    n = 0
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            writer = wds.TarWriter(f, mtime=_EPOCH, user="orrery", group="orrery", mode=0o644)
+            for key, members in samples:
+                if "." in key or "/" in key:
+                    raise ValueError(f"sample key {key!r}: must not contain '.' or '/'")
+                writer.write({"__key__": key, **members})
+                n += 1
+            writer.close()
+    return n
+
+
+def read_shard(path: str | Path) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """Samples of one shard in order, as (key, {ext: bytes}). Member names are never used as paths."""
+    import tarfile
+
+    current, members = None, {}
+    with tarfile.open(path, "r") as tar:
+        for info in tar:
+            if not info.isfile():
+                continue
+            name = info.name.rsplit("/", 1)[-1]
+            key, _, ext = name.partition(".")
+            if key != current and current is not None:
+                yield current, members
+                members = {}
+            current = key
+            members[ext] = tar.extractfile(info).read()
+    if current is not None:
+        yield current, members
+
+
+def npz_bytes(**arrays: np.ndarray) -> bytes:
+    """Arrays -> compressed .npz bytes with fixed zip timestamps (np.savez stamps the wall clock)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for name, arr in arrays.items():
+            inner = io.BytesIO()
+            np.lib.format.write_array(inner, np.ascontiguousarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, inner.getvalue())
+    return buf.getvalue()
+
+
+def npz_load(data: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def json_bytes(obj) -> bytes:
+    """Canonical JSON (sorted keys, compact) so equal records give equal bytes."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")

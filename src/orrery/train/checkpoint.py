@@ -1,0 +1,167 @@
+"""Checkpoints: `checkpoints/step-N.safetensors` (weights, EMA weights, optimiser state, RNG state)
+plus `step-N.json` (config, data fingerprint, step, code version, and whatever the model needs to
+be used again, e.g. a latent normalisation).
+
+The JSON sidecar is written last and acts as the commit marker: a checkpoint without it (a run
+killed mid-write) is ignored by `latest_checkpoint`. Both files are written atomically. No pickle:
+the optimiser state is flattened into named tensors, its hyper-parameters go to the sidecar."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from ..data.atomic import atomic_path, write_text
+
+FORMAT = 1
+_NAME = re.compile(r"^step-(\d+)\.json$")
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """orrery's version, plus the git commit (and '-dirty') when the package sits in a checkout."""
+    from orrery import __version__
+
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5)
+        if rev.returncode != 0:
+            return __version__
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return f"{__version__}+g{rev.stdout.strip()}{'-dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+
+
+@dataclass
+class Checkpoint:
+    step: int
+    tensors: dict[str, torch.Tensor]
+    sidecar: dict[str, Any]
+
+    def state(self, prefix: str) -> dict[str, torch.Tensor]:
+        """The tensors under `prefix.` with the prefix removed (e.g. 'ema' -> a model state dict)."""
+        p = prefix + "."
+        return {k[len(p):]: v for k, v in self.tensors.items() if k.startswith(p)}
+
+
+def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    sd = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for idx, st in sd["state"].items():
+        for k, v in st.items():
+            if torch.is_tensor(v):
+                tensors[f"optim.{idx}.{k}"] = v
+            else:
+                scalars.setdefault(str(idx), {})[k] = v
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
+    state: dict[int, dict[str, Any]] = {}
+    for name, v in tensors.items():
+        if not name.startswith("optim."):
+            continue
+        _, idx, key = name.split(".", 2)
+        state.setdefault(int(idx), {})[key] = v
+    for idx, sc in meta.get("scalars", {}).items():
+        state.setdefault(int(idx), {}).update(sc)
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(run_dir: str | Path, step: int, model: torch.nn.Module, *, ema: torch.nn.Module | None,
+                    optimizer: torch.optim.Optimizer | None, generator: torch.Generator | None,
+                    config: dict, data_fingerprint: str, extra: dict | None = None,
+                    elapsed_s: float = 0.0, keep_last: int = 2) -> Path:
+    """Write step-N.{safetensors,json} atomically; keep only the newest `keep_last` checkpoints."""
+    folder = Path(run_dir) / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    # clone+contiguous: safetensors refuses views and tied (shared-storage) tensors.
+    tensors = {f"model.{k}": v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    if ema is not None:
+        tensors.update({f"ema.{k}": v.detach().cpu().contiguous().clone() for k, v in ema.state_dict().items()})
+    optim_meta = None
+    if optimizer is not None:
+        ot, optim_meta = _flatten_optimizer(optimizer)
+        tensors.update({k: v.detach().cpu().contiguous().clone() for k, v in ot.items()})
+    if generator is not None:
+        tensors["rng.generator"] = generator.get_state().clone()
+    weights = folder / f"step-{step}.safetensors"
+    with atomic_path(weights) as tmp:
+        save_file(tensors, str(tmp))
+    sidecar = {"format": FORMAT, "step": step, "config": config, "data_fingerprint": data_fingerprint,
+               "code_version": code_version(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "elapsed_s": elapsed_s, "extra": extra or {}, "optimizer": optim_meta,
+               "has_ema": ema is not None}
+    write_text(folder / f"step-{step}.json", json.dumps(sidecar, indent=2, sort_keys=True))
+    for old in list_checkpoints(run_dir)[:-keep_last] if keep_last > 0 else []:
+        (folder / f"step-{old}.json").unlink(missing_ok=True)
+        (folder / f"step-{old}.safetensors").unlink(missing_ok=True)
+    return weights
+
+
+def list_checkpoints(run_dir: str | Path) -> list[int]:
+    """Steps of complete checkpoints (sidecar and weights both present), ascending."""
+    folder = Path(run_dir) / "checkpoints"
+    if not folder.is_dir():
+        return []
+    steps = []
+    for p in folder.iterdir():
+        m = _NAME.match(p.name)
+        if m and (folder / f"step-{m.group(1)}.safetensors").exists():
+            steps.append(int(m.group(1)))
+    return sorted(steps)
+
+
+def latest_checkpoint(run_dir: str | Path) -> int | None:
+    steps = list_checkpoints(run_dir)
+    return steps[-1] if steps else None
+
+
+def load_checkpoint(run_dir: str | Path, step: int | None = None) -> Checkpoint:
+    """Load step N (default: the latest complete one). A run folder or a checkpoints/ folder works."""
+    run_dir = Path(run_dir)
+    if run_dir.name == "checkpoints" and not (run_dir / "checkpoints").exists():
+        run_dir = run_dir.parent
+    if step is None:
+        step = latest_checkpoint(run_dir)
+        if step is None:
+            raise FileNotFoundError(f"{run_dir}: no complete checkpoint in {run_dir / 'checkpoints'}")
+    folder = run_dir / "checkpoints"
+    side = folder / f"step-{step}.json"
+    if not side.exists():
+        raise FileNotFoundError(f"{side}: no such checkpoint")
+    try:
+        sidecar = json.loads(side.read_text())
+        tensors = load_file(str(folder / f"step-{step}.safetensors"))
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{side.with_suffix('.safetensors')}: unreadable checkpoint ({e})") from None
+    if sidecar.get("format") != FORMAT:
+        raise ValueError(f"{side}: checkpoint format {sidecar.get('format')!r}, this code reads {FORMAT}")
+    return Checkpoint(step=step, tensors=tensors, sidecar=sidecar)
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, ckpt: Checkpoint) -> None:
+    meta = ckpt.sidecar.get("optimizer")
+    if meta is None:
+        raise ValueError(f"checkpoint step {ckpt.step} has no optimiser state (cannot resume training)")
+    optimizer.load_state_dict(_unflatten_optimizer(ckpt.tensors, meta))
+
+
+def model_weights(ckpt: Checkpoint, prefer_ema: bool = True) -> dict[str, torch.Tensor]:
+    """The weights to use for inference: the EMA copy when present (and preferred), else the raw ones."""
+    if prefer_ema and ckpt.sidecar.get("has_ema"):
+        return ckpt.state("ema")
+    return ckpt.state("model")

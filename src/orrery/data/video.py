@@ -14,6 +14,24 @@ import numpy as np
 
 CODECS = ("yuv444p", "lossless")
 
+# BT.601 limited range, the decoders' default for untagged SD video, in exact integer arithmetic.
+# Converting here rather than in swscale (whose SIMD paths vary with buffer alignment), and without
+# floating point (a BLAS matmul rounds differently with thread count and alignment), keeps the
+# encoder's input, and so every shard, byte-identical across processes.
+_RGB2YUV = np.array([[66, 129, 25], [-38, -74, 112], [112, -94, -18]], dtype=np.int32)
+_YUV_OFFSET = np.array([16, 128, 128], dtype=np.int32)
+
+
+def rgb_to_yuv444(frame: np.ndarray) -> np.ndarray:
+    """uint8 [H, W, 3] RGB -> uint8 [3, H, W] planar Y, Cb, Cr (BT.601 limited range, 8-bit fixed point)."""
+    rgb = frame.astype(np.int32)
+    planes = []
+    for k in range(3):
+        m = _RGB2YUV[k]
+        v = ((m[0] * rgb[..., 0] + m[1] * rgb[..., 1] + m[2] * rgb[..., 2] + 128) >> 8) + _YUV_OFFSET[k]
+        planes.append(np.clip(v, 0, 255).astype(np.uint8))
+    return np.ascontiguousarray(np.stack(planes))
+
 
 def encode_mp4(frames: np.ndarray, fps: float, codec: str = "yuv444p", crf: int = 18) -> bytes:
     """frames uint8 [T, H, W, 3] -> MP4 bytes. Deterministic: single-threaded x264, no timestamps."""
@@ -33,12 +51,15 @@ def encode_mp4(frames: np.ndarray, fps: float, codec: str = "yuv444p", crf: int 
         else:
             stream = out.add_stream("libx264", rate=rate)
             stream.pix_fmt = "yuv444p"
-            stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
-            fmt = "rgb24"
+            # mbtree=0: at 32-64 px x264's macroblock-tree lookahead reads uninitialised memory (its
+            # output changed with MALLOC_PERTURB_), which broke byte-identical shards across workers.
+            stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1", "x264-params": "mbtree=0"}
+            fmt = "yuv444p"
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.codec_context.thread_count = 1
         for f in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format=fmt)):
+            data = rgb_to_yuv444(f) if fmt == "yuv444p" else np.ascontiguousarray(f)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(data, format=fmt)):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)

@@ -1,0 +1,223 @@
+"""`simulate(spec, out)`: spec -> WebDataset shards + manifest + datasheet.
+
+Plan first (every clip's key, parameters and seed follow from the spec alone), then run shards
+as independent tasks on any executor. A shard is complete when its tar and its rows sidecar both
+exist; both are written atomically, so a killed run resumes by redoing only incomplete shards and
+the result is byte-identical to an uninterrupted run, for any number of workers."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..data.atomic import clean_temporaries, write_text
+from ..data.clip import Clip
+from ..data.manifest import SPLITS, write_manifest
+from ..data.shards import json_bytes, write_shard
+from .annotate import annotate
+from .render import Renderer
+from .scenario import BuildContext, get_scenario
+from .spec import ResolvedEntry, Spec, dump_spec, load_spec, parse_spec
+from .params import SpecError, sample_params
+
+
+@dataclass(frozen=True)
+class ClipTask:
+    key: str
+    split: str
+    scenario: str
+    params: dict
+    seed: int
+    ood_axis: str | None
+    require: tuple[str, str] | None
+    held_out: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    name: str  # "{split}-{n:05d}"
+    shard_dir: str
+    clips: tuple[ClipTask, ...]
+    video: dict
+
+
+def _seed(spec_seed: int, *key: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(spec_seed, spawn_key=key)
+
+
+def plan(spec: Spec, entries: list[ResolvedEntry]) -> dict[str, list[ClipTask]]:
+    """Every clip of every split, in key order. Depends on the spec only."""
+    out: dict[str, list[ClipTask]] = {}
+    for s_idx, split in enumerate(SPLITS):
+        tasks: list[ClipTask] = []
+        for e in entries:
+            n = getattr(e.entry.clips, split)
+            if n == 0:
+                continue
+            rng = np.random.default_rng(_seed(spec.seed, e.index, s_idx, 0))
+            is_ood = split == "test_ood"
+            plist = sample_params(e.scenario.space, e.train, e.ood, n, e.entry.sampling, is_ood, rng,
+                                  e.ood_axes_extra if is_ood else ())
+            combo_rng = np.random.default_rng(_seed(spec.seed, e.index, s_idx, 2))
+            for i, p in enumerate(plist):
+                axis = p.pop("_ood_axis", None)
+                require = None
+                if axis == "combos":
+                    require = e.combos[int(combo_rng.integers(len(e.combos)))]
+                seed = int(_seed(spec.seed, e.index, s_idx, 1, i).generate_state(1, dtype=np.uint64)[0] >> 1)
+                key = f"{split}-{len(tasks):06d}-{e.entry.scenario}"
+                tasks.append(ClipTask(key, split, e.entry.scenario, p, seed, axis, require, e.combos))
+        out[split] = tasks
+    return out
+
+
+def shard_tasks(spec: Spec, clips: dict[str, list[ClipTask]], out: Path) -> list[ShardTask]:
+    tasks = []
+    for split, items in clips.items():
+        for n in range(math.ceil(len(items) / spec.shard_size)):
+            chunk = tuple(items[n * spec.shard_size:(n + 1) * spec.shard_size])
+            tasks.append(ShardTask(f"{split}-{n:05d}", str(out / "shards"), chunk, spec.video.model_dump()))
+    return tasks
+
+
+def make_clip(task: ClipTask, video: dict) -> Clip:
+    """Build, run, render and annotate one clip. Raises ValueError on a non-finite result."""
+    scenario = get_scenario(task.scenario)
+    camera = scenario.camera(video["size"])
+    rng = np.random.default_rng(task.seed)
+    ctx = BuildContext(rng, camera, task.split, held_out=task.held_out, require=task.require)
+    world = scenario.build(dict(task.params), ctx)
+    traj = world.run(video["frames"], video["fps"], video["physics_hz"])
+    for name in ("position", "velocity", "angle", "angular_velocity"):
+        arr = getattr(traj, name)
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.argwhere(~np.isfinite(arr))[0][0])
+            raise ValueError(f"non-finite {name} at frame {bad}")
+    frames, masks = Renderer(camera, world.statics).render_clip(world.objects, traj.position, traj.angle)
+    meta = {
+        "key": task.key, "split": task.split, "source": "simulate", "scenario": task.scenario,
+        "params": task.params, "seed": task.seed, "ood_axis": task.ood_axis,
+        "held_out_combo": list(task.require) if task.require else None,
+        "fps": video["fps"], "n_frames": video["frames"], "size": video["size"], "physics_hz": video["physics_hz"],
+        "camera": camera.to_dict(), "gravity": list(world.gravity),
+        "objects": [o.to_dict() for o in world.objects], "statics": [s.to_dict() for s in world.statics],
+        "states": {"position": traj.position.tolist(), "velocity": traj.velocity.tolist(),
+                   "angle": traj.angle.tolist(), "angular_velocity": traj.angular_velocity.tolist()},
+        "energy": {"kinetic": traj.kinetic.tolist(), "potential": traj.potential.tolist(),
+                   "elastic": traj.elastic.tolist()},
+        "events": traj.events,
+        "actions": None if traj.actions is None else traj.actions.tolist(),
+    }
+    meta["captions"], meta["qa"] = annotate(meta, np.random.default_rng(_seed(task.seed, 7)))
+    return Clip(task.key, frames, masks, meta)
+
+
+def summary_row(clip: Clip, shard: str) -> dict:
+    """One manifest row: identity, flattened parameters, summary statistics."""
+    m = clip.meta
+    vel = clip.state("velocity")
+    speed = np.linalg.norm(vel, axis=-1) if vel.size else np.zeros((1, 1))
+    e = m["energy"]
+    total = np.sum(e["kinetic"], axis=1) + np.sum(e["potential"], axis=1) + np.asarray(e["elastic"])
+    events = m["events"]
+    row = {"key": clip.key, "split": m["split"], "shard": shard, "scenario": m["scenario"], "seed": m["seed"],
+           "ood_axis": m["ood_axis"], "n_objects": len(m["objects"]),
+           "n_collisions": sum(1 for ev in events if ev["a"] and ev["b"]),
+           "n_contacts_scenery": sum(1 for ev in events if not (ev["a"] and ev["b"])),
+           "mean_speed": float(speed.mean()), "max_speed": float(speed.max()),
+           "energy_start": float(total[0]), "energy_end": float(total[-1]),
+           "n_captions": len(m["captions"]), "n_qa": len(m["qa"]),
+           "qa_yes": sum(1 for q in m["qa"] if q["answer"] == "yes"),
+           "qa_no": sum(1 for q in m["qa"] if q["answer"] == "no")}
+    for k, v in m["params"].items():
+        row[f"param.{k}"] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+    return row
+
+
+def run_shard(task: ShardTask) -> dict:
+    """Write one shard and its sidecar; returns the sidecar (manifest rows and rejected clips)."""
+    shard_dir = Path(task.shard_dir)
+    rows, rejected, samples = [], [], []
+    for ct in task.clips:
+        try:
+            clip = make_clip(ct, task.video)
+        except (ValueError, ArithmeticError) as e:  # a bad clip is set aside; the shard goes on
+            rejected.append({"key": ct.key, "split": ct.split, "scenario": ct.scenario,
+                             "params": json.dumps(ct.params, sort_keys=True), "reason": str(e)})
+            continue
+        samples.append((ct.key, clip.to_sample(task.video["codec"], task.video["crf"], task.video["lossless_frames"])))
+        rows.append(summary_row(clip, f"{task.name}.tar"))
+    write_shard(shard_dir / f"{task.name}.tar", samples)
+    sidecar = {"shard": task.name, "rows": rows, "rejected": rejected}
+    # the sidecar is the completion marker: written after the tar
+    (shard_dir / f"{task.name}.rows.json").parent.mkdir(parents=True, exist_ok=True)
+    write_text(shard_dir / f"{task.name}.rows.json", json_bytes(sidecar).decode())
+    return sidecar
+
+
+def _done(shard_dir: Path, name: str) -> bool:
+    return (shard_dir / f"{name}.tar").exists() and (shard_dir / f"{name}.rows.json").exists()
+
+
+def prepare_out(spec: Spec, out: Path) -> None:
+    """Create the dataset folder, or check that an existing one was made by the same spec."""
+    text = dump_spec(spec)
+    existing = out / "spec.yaml"
+    if existing.exists():
+        if existing.read_text() != text:
+            raise SpecError(str(out), "this folder holds a dataset made by a different spec; "
+                            "use another --out, or delete the folder to start again")
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        if any(out.iterdir()):
+            raise SpecError(str(out), "folder is not empty and holds no spec.yaml; refusing to write into it")
+        write_text(existing, text)
+    (out / "shards").mkdir(exist_ok=True)
+    clean_temporaries(out / "shards")
+    clean_temporaries(out)
+
+
+def simulate(spec: str | Path | dict, out: str | Path, workers: int = 1, executor: str = "local",
+             ray_address: str | None = None, progress: bool = True) -> dict:
+    """Generate the dataset of `spec` into `out`; returns {'counts': {split: n}, 'rejected': [...],
+    'datasheet': path}. Resumes a killed run in the same folder."""
+    from ..exec import make_executor
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    spec_obj, entries = parse_spec(spec) if isinstance(spec, dict) else load_spec(spec)
+    out = Path(out)
+    prepare_out(spec_obj, out)
+    tasks = shard_tasks(spec_obj, plan(spec_obj, entries), out)
+    shard_dir = out / "shards"
+    todo = [t for t in tasks if not _done(shard_dir, t.name)]
+    n_clips = sum(len(t.clips) for t in tasks)
+    done_clips = n_clips - sum(len(t.clips) for t in todo)
+    with Progress(TextColumn("simulate"), BarColumn(), MofNCompleteColumn(), TextColumn("clips"),
+                  TimeRemainingColumn(), disable=not progress, transient=False) as bar:
+        job = bar.add_task("clips", total=n_clips, completed=done_clips)
+        if todo:
+            with make_executor(executor, workers, ray_address) as ex:
+                for i, _ in ex.map_unordered(run_shard, todo):
+                    bar.advance(job, len(todo[i].clips))
+    return finish(out, spec_obj, tasks)
+
+
+def finish(out: Path, spec: Spec, tasks: list[ShardTask]) -> dict:
+    """Assemble manifest.parquet (+ rejected.parquet) and the datasheet from the shard sidecars."""
+    from ..data.datasheet import write_datasheet
+
+    rows, rejected = [], []
+    for t in tasks:
+        side = json.loads((out / "shards" / f"{t.name}.rows.json").read_text())
+        rows += side["rows"]
+        rejected += side["rejected"]
+    write_manifest(out / "manifest.parquet", rows)
+    if rejected:
+        write_manifest(out / "rejected.parquet", rejected)
+    counts = {s: sum(1 for r in rows if r["split"] == s) for s in SPLITS}
+    sheet = write_datasheet(out)
+    return {"counts": counts, "rejected": rejected, "datasheet": str(sheet), "out": str(out)}

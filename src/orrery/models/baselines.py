@@ -1,0 +1,127 @@
+"""Baselines behind the `WorldModel` interface, so evaluation never special-cases them.
+
+- copy-last: repeats the last context frame (nothing moves).
+- constant-velocity: parses the objects in the context, moves each at its last velocity, redraws
+  the scene with the renderer. It reads the scene's *static layout* from `Condition.metas`
+  (camera, scenery, each object's shape and colour: all visible in the first context frame) but
+  never its states: motion comes from pixels only.
+- simulator: the oracle. Replays the exact simulated states from `Condition.metas` and renders
+  them; its error is the parser's error (the floor).
+
+The oracle needs to know which clip frame the context started at: evaluation passes it as
+`meta["rollout_start"]` (default 0) in each meta of the condition.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..sim.camera import Camera
+from ..sim.objects import ObjectSpec, StaticSpec
+from ..sim.parse import background_image, box_axis, parse_objects
+from ..sim.render import Renderer
+from .base import Condition, WorldModel, check_context
+
+
+def _metas(condition: Condition | None, batch: int, who: str) -> list[dict]:
+    if condition is None or condition.metas is None or len(condition.metas) != batch:
+        raise ValueError(f"{who}: needs Condition.metas (one clip meta per batch item, {batch} here) "
+                         "for the scene layout")
+    return condition.metas
+
+
+def _scene(meta: dict, size: int) -> tuple[Camera, list[StaticSpec], list[ObjectSpec]]:
+    camera = Camera.from_dict(meta["camera"]).resized(size)
+    statics = [StaticSpec.from_dict(s) for s in meta.get("statics", [])]
+    objects = [ObjectSpec.from_dict(o) for o in meta.get("objects", [])]
+    return camera, statics, objects
+
+
+class CopyLast(WorldModel):
+    name = "copy-last"
+
+    def rollout(self, context: np.ndarray, horizon: int, condition: Condition | None = None) -> np.ndarray:
+        check_context(context, horizon)
+        return np.repeat(context[:, -1:], horizon, axis=1)
+
+
+class ConstantVelocity(WorldModel):
+    """Each object keeps the velocity it showed between its last two visible context frames
+    (zero if it was seen once) and its last parsed orientation; objects not visible in the last
+    context frame are not drawn."""
+
+    name = "constant-velocity"
+
+    def rollout(self, context: np.ndarray, horizon: int, condition: Condition | None = None) -> np.ndarray:
+        check_context(context, horizon)
+        b, tc, size = context.shape[0], context.shape[1], context.shape[2]
+        metas = _metas(condition, b, self.name)
+        out = np.empty((b, horizon) + context.shape[2:], dtype=np.uint8)
+        for i, meta in enumerate(metas):
+            camera, statics, objects = _scene(meta, size)
+            tracks = parse_objects(context[i], camera, background_image(camera, statics), fps=float(meta["fps"]))
+            pos = np.zeros((horizon, len(objects), 2))
+            ang = np.zeros((horizon, len(objects)))
+            vis = np.zeros((horizon, len(objects)), dtype=bool)
+            counts = {}
+            for o in objects:
+                counts[o.colour_id] = counts.get(o.colour_id, 0) + 1
+            for j, o in enumerate(objects):
+                if counts[o.colour_id] > 1:
+                    continue  # two objects of one colour cannot be told apart in pixels
+                k = tracks.column(o.colour_id)
+                seen = np.flatnonzero(tracks.visible[:, k])
+                if seen.size == 0 or seen[-1] != tc - 1:
+                    continue
+                last = tracks.centroid[tc - 1, k]
+                v = np.zeros(2)
+                if seen.size >= 2 and seen[-2] == tc - 2:
+                    v = last - tracks.centroid[tc - 2, k]  # metres per frame
+                steps = np.arange(1, horizon + 1)[:, None]
+                pos[:, j] = last + steps * v
+                vis[:, j] = True
+                theta = tracks.orientation[tc - 1, k]
+                if o.shape != "circle" and not np.isnan(theta):
+                    axis = box_axis(o)
+                    ang[:, j] = theta - (axis[0] if axis else 0.0)
+            out[i] = Renderer(camera, statics).render_clip(objects, pos, ang, vis)[0]
+        return out
+
+
+class Simulator(WorldModel):
+    """The oracle: renders the clip's exact future states."""
+
+    name = "simulator"
+
+    def rollout(self, context: np.ndarray, horizon: int, condition: Condition | None = None) -> np.ndarray:
+        check_context(context, horizon)
+        b, tc, size = context.shape[0], context.shape[1], context.shape[2]
+        metas = _metas(condition, b, self.name)
+        out = np.empty((b, horizon) + context.shape[2:], dtype=np.uint8)
+        for i, meta in enumerate(metas):
+            states = meta.get("states")
+            if not states:
+                raise ValueError(f"simulator: clip {meta.get('key', '?')} has no simulated states to replay")
+            camera, statics, objects = _scene(meta, size)
+            s = int(meta.get("rollout_start", 0)) + tc
+            pos = np.asarray(states["position"], dtype=np.float64)[s:s + horizon]
+            ang = np.asarray(states["angle"], dtype=np.float64)[s:s + horizon]
+            if pos.shape[0] < horizon:
+                raise ValueError(f"simulator: clip {meta.get('key', '?')} has {len(states['position'])} frames, "
+                                 f"fewer than start {s} + horizon {horizon}")
+            out[i] = Renderer(camera, statics).render_clip(objects, pos, ang)[0]
+        return out
+
+
+BASELINES: dict[str, type[WorldModel]] = {
+    "copy-last": CopyLast,
+    "constant-velocity": ConstantVelocity,
+    "simulator": Simulator,
+}
+
+
+def make_baseline(name: str) -> WorldModel:
+    """A baseline by name; KeyError naming the choices otherwise."""
+    if name not in BASELINES:
+        raise KeyError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)}")
+    return BASELINES[name]()

@@ -1,0 +1,270 @@
+"""Reading objects back from pixels: the renderer's inverse.
+
+Every rendered pixel is a blend `p = a * c_k + (1 - a) * b` of one palette colour `c_k` over the
+static background `b` (black, or the scenery grey where walls are drawn), `a` being the anti-aliased
+coverage. The parser solves that per pixel for every palette colour (least squares for `a`, keeps
+the colour with the smallest residual), and uses the coverages as weights: the weighted mean of
+pixel centres is a sub-pixel centroid, their sum an area, their second moments an orientation.
+Because `Camera` puts integer coordinates on pixel centres, the centroid compares directly with
+`Camera.to_pixel` of the true position.
+
+Robustness: yuv444p encoding moves colours by a few levels (the residual tolerance absorbs it);
+a pixel where two objects touch can look like a third colour at half coverage, so a colour only
+counts where it has at least one near-opaque "core" pixel, and only pixels next to a core carry
+weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .camera import Camera
+from .objects import ObjectSpec
+from .palette import BACKGROUND, palette_array
+
+RESIDUAL_TOL = 40.0  # RGB units: how far a pixel may sit from the blend line of its colour
+MIN_ALPHA = 0.05  # coverages below this are encoding noise
+CORE_ALPHA = 0.6  # a colour is present only where some pixel is at least this opaque
+MIN_AREA = 1.5  # px^2 of coverage to count as visible; contact blends leave single pixels (~0.7)
+ELONGATED = 1.15  # ratio of principal second moments above which a shape has a long axis
+# OpenCV's anti-aliased fill spreads about half a pixel beyond the true outline (measured: a disc of
+# radius r px covers pi (r + 0.5)^2 px^2 at r = 0.6 to 13), so sizes subtract it back
+FRINGE_PX = 0.5
+UNMIX_RES = 12.0  # RGB units: pixels one colour explains worse than this may be two-colour blends
+UNMIX_GAIN = 0.25  # ... and are split when two colours leave at most this fraction of the residual^2
+PRESENT_ALPHA = 0.85  # a colour takes part in a blend only if it has a near-opaque pixel in the frame
+
+
+@dataclass
+class Tracks:
+    """Per frame and palette colour: what the parser (or the ground truth) says is there.
+
+    All arrays have leading dims [T, K], K = len(colour_ids). Positions are NaN where not visible.
+        visible      bool  [T, K]
+        centroid_px  float [T, K, 2]  (column, row), integer = pixel centre
+        centroid     float [T, K, 2]  metres, world frame (y up)
+        area_px      float [T, K]     total coverage in px^2
+        size_px      float [T, K]     radius of the area-equivalent disc, px
+        size         float [T, K]     the same in metres
+        orientation  float [T, K]     rad, world frame counter-clockwise; principal axis (mod pi) of
+                                      elongated shapes, 4-fold axis (mod pi/2) of squares; NaN for
+                                      round shapes
+        colour_rgb   float [T, K, 3]  mean colour of the object's core pixels
+    `start` is the clip frame index of row 0, `future` the row where prediction begins (0 if none).
+    """
+
+    colour_ids: np.ndarray
+    visible: np.ndarray
+    centroid_px: np.ndarray
+    centroid: np.ndarray
+    area_px: np.ndarray
+    size_px: np.ndarray
+    size: np.ndarray
+    orientation: np.ndarray
+    colour_rgb: np.ndarray
+    camera: Camera
+    fps: float
+    start: int = 0
+    future: int = 0
+    weights: np.ndarray | None = field(default=None, repr=False)  # float32 [T, H, W, K] coverages
+    # ground truth only: bool [T, K], the whole object in view and unoccluded (its centroid is exact)
+    complete: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.visible.shape[0])
+
+    def column(self, colour_id: int) -> int:
+        """Index k of a palette colour in these tracks; KeyError if absent."""
+        hits = np.flatnonzero(self.colour_ids == colour_id)
+        if hits.size == 0:
+            raise KeyError(f"colour id {colour_id} is not tracked")
+        return int(hits[0])
+
+    def masks(self, threshold: float = 0.5) -> np.ndarray:
+        """Parsed per-colour masks bool [T, H, W, K] (coverage above `threshold`)."""
+        if self.weights is None:
+            raise ValueError("these tracks carry no coverage maps (parse with keep_weights=True)")
+        return self.weights > threshold
+
+
+def box_axis(spec: ObjectSpec) -> tuple[float, float] | None:
+    """(offset of the principal axis from the body angle, symmetry period) for a rectangle;
+    None for anything else. Squares have period pi/2 (their 4-fold axis), rectangles pi."""
+    if spec.shape != "box" or len(spec.vertices) != 4:
+        return None
+    v = np.asarray(spec.vertices, dtype=np.float64)
+    e0, e1 = v[1] - v[0], v[2] - v[1]
+    if abs(np.dot(e0, e1)) > 1e-6 * (np.linalg.norm(e0) * np.linalg.norm(e1) + 1e-12):
+        return None
+    l0, l1 = np.linalg.norm(e0), np.linalg.norm(e1)
+    if abs(l0 - l1) <= 0.07 * max(l0, l1):  # ELONGATED on second moments is about 7% on edge lengths
+        return float(np.arctan2(e0[1], e0[0])), np.pi / 2
+    long_edge = e0 if l0 > l1 else e1
+    return float(np.arctan2(long_edge[1], long_edge[0])), np.pi
+
+
+def background_image(camera: Camera, statics=()) -> np.ndarray:
+    """The static background the renderer draws under the objects: uint8 [H, W, 3]."""
+    from .render import Renderer
+
+    return Renderer(camera, statics)._background.copy()
+
+
+def coverage(frames: np.ndarray, background: np.ndarray | None = None,
+             palette: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel coverage of each palette colour.
+
+    frames uint8 [T, H, W, 3]; background uint8 [H, W, 3] (default black); palette uint8 [K, 3].
+    Returns (weights float32 [T, H, W, K] in [0, 1], core bool [T, H, W, K]).
+    """
+    pal = (palette_array() if palette is None else np.asarray(palette)).astype(np.float32)  # [K, 3]
+    t, h, w, _ = frames.shape
+    if background is None:
+        bg = np.broadcast_to(np.asarray(BACKGROUND, np.float32), (h, w, 3))
+    else:
+        bg = np.asarray(background, np.float32)
+        if bg.shape != (h, w, 3):
+            raise ValueError(f"background: expected [{h}, {w}, 3] like the frames, got {list(bg.shape)}")
+    d = frames.astype(np.float32) - bg  # [T, H, W, 3]
+    u = pal[None, None, :, :] - bg[:, :, None, :]  # [H, W, K, 3] blend direction per colour
+    uu = np.maximum((u * u).sum(-1), 1.0)  # [H, W, K]
+    du = np.einsum("thwc,hwkc->thwk", d, u)  # [T, H, W, K]
+    alpha = np.clip(du / uu, 0.0, 1.0)
+    dd = (d * d).sum(-1)[..., None]  # [T, H, W, 1]
+    # |d - a u|^2 = |d|^2 - 2 a d.u + a^2 |u|^2, without materialising [T, H, W, K, 3]
+    res2 = np.maximum(dd - 2 * alpha * du + alpha * alpha * uu, 0.0)
+    best = res2.argmin(-1)  # [T, H, W]
+    onehot = np.arange(pal.shape[0]) == best[..., None]
+    ok = onehot & (res2 < RESIDUAL_TOL**2) & (alpha >= MIN_ALPHA)
+    weights = np.where(ok, alpha, 0.0).astype(np.float32)
+    _unmix_pairs(weights, d, u, res2.min(-1), alpha, res2)
+    core = weights >= CORE_ALPHA
+    # keep only weight next to a core pixel (3x3 neighbourhood): stray blends between two touching
+    # objects have no opaque neighbour of their apparent colour
+    near = core.copy()
+    near[:, 1:] |= core[:, :-1]
+    near[:, :-1] |= core[:, 1:]
+    near2 = near.copy()
+    near2[:, :, 1:] |= near[:, :, :-1]
+    near2[:, :, :-1] |= near[:, :, 1:]
+    weights *= near2
+    return weights, core
+
+
+def _unmix_pairs(weights: np.ndarray, d: np.ndarray, u: np.ndarray, best_res2: np.ndarray,
+                 alpha: np.ndarray, res2: np.ndarray) -> None:
+    """Where two objects touch, a pixel mixes two palette colours and can pass for a third one
+    (red + green reads as orange at half coverage). Pixels that one colour explains poorly are
+    re-solved as a blend of two colours present in that frame; when that explains them much better,
+    their weight is split between those two. Edits `weights` [T, H, W, K] in place."""
+    t_idx, r_idx, c_idx = np.nonzero((best_res2 > UNMIX_RES**2) & ((d * d).sum(-1) > UNMIX_RES**2))
+    if t_idx.size == 0:
+        return
+    k = u.shape[2]
+    # colours present next to the pixel: an almost opaque, well explained pixel within 2 px
+    present = (alpha >= PRESENT_ALPHA) & (res2 < UNMIX_RES**2)  # [T, H, W, K]
+    for axis in (1, 2):
+        grown = present.copy()
+        for shift in (1, 2):
+            grown[(slice(None),) * axis + (slice(shift, None),)] |= present[(slice(None),) * axis + (slice(None, -shift),)]
+            grown[(slice(None),) * axis + (slice(None, -shift),)] |= present[(slice(None),) * axis + (slice(shift, None),)]
+        present = grown
+    present = present[t_idx, r_idx, c_idx]  # [P, K]
+    dd = d[t_idx, r_idx, c_idx]  # [P, 3]
+    uu = u[r_idx, c_idx]  # [P, K, 3]
+    best = best_res2[t_idx, r_idx, c_idx].copy()
+    choice = np.full((t_idx.size, 2), -1)
+    amounts = np.zeros((t_idx.size, 2))
+    for i in range(k):
+        for j in range(i + 1, k):
+            ui, uj = uu[:, i], uu[:, j]  # [P, 3]
+            a11, a22, a12 = (ui * ui).sum(-1), (uj * uj).sum(-1), (ui * uj).sum(-1)
+            b1, b2 = (dd * ui).sum(-1), (dd * uj).sum(-1)
+            det = a11 * a22 - a12 * a12
+            det = np.where(np.abs(det) < 1e-6, 1e-6, det)
+            x1 = np.clip((a22 * b1 - a12 * b2) / det, 0, 1)
+            x2 = np.clip((a11 * b2 - a12 * b1) / det, 0, 1)
+            r = dd - x1[:, None] * ui - x2[:, None] * uj
+            rr = (r * r).sum(-1)
+            better = (rr < UNMIX_GAIN * best) & (x1 >= MIN_ALPHA) & (x2 >= MIN_ALPHA) \
+                & (x1 + x2 <= 1.05) & present[:, i] & present[:, j]
+            best = np.where(better, rr, best)
+            choice[better] = (i, j)
+            amounts[better] = np.stack([x1, x2], -1)[better]
+    hit = choice[:, 0] >= 0
+    if not hit.any():
+        return
+    t_idx, r_idx, c_idx, choice, amounts = t_idx[hit], r_idx[hit], c_idx[hit], choice[hit], amounts[hit]
+    weights[t_idx, r_idx, c_idx, :] = 0.0
+    weights[t_idx, r_idx, c_idx, choice[:, 0]] = amounts[:, 0]
+    weights[t_idx, r_idx, c_idx, choice[:, 1]] = amounts[:, 1]
+
+
+def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | None = None,
+                  colour_ids=None, fps: float = 0.0, keep_weights: bool = False, start: int = 0,
+                  future: int = 0) -> Tracks:
+    """Objects in frames uint8 [T, H, W, 3], one track per palette colour (all colours by default).
+
+    `camera` maps pixels to metres (resized to the frames' size if needed); `background` is the
+    static scene under the objects (see `background_image`), black by default.
+    """
+    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
+        got = f"{getattr(frames, 'dtype', type(frames).__name__)} {list(getattr(frames, 'shape', []))}"
+        raise ValueError(f"frames: expected uint8 [T, H, W, 3], got {got}")
+    t, h, w, _ = frames.shape
+    if h != w:
+        raise ValueError(f"frames: the camera is square, got {h}x{w} frames")
+    if camera.size != h:
+        camera = camera.resized(h)
+    pal = palette_array()
+    ids = np.arange(len(pal)) if colour_ids is None else np.asarray(list(colour_ids), dtype=np.int64)
+    weights, core = coverage(frames, background, pal)
+    weights, core = weights[..., ids], core[..., ids]  # [T, H, W, K]
+    k = len(ids)
+
+    rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)  # pixel centres
+    area = weights.sum(axis=(1, 2), dtype=np.float64)  # [T, K]
+    visible = (area >= MIN_AREA) & core.any(axis=(1, 2))
+    safe = np.where(area > 0, area, 1.0)
+    cx = np.einsum("thwk,hw->tk", weights, cols) / safe
+    cy = np.einsum("thwk,hw->tk", weights, rows) / safe
+    centroid_px = np.stack([cx, cy], -1)
+    centroid_px[~visible] = np.nan
+
+    # second moments (and the 4-fold harmonic for squares) about the centroid
+    orientation = np.full((t, k), np.nan)
+    for ti, ki in zip(*np.nonzero(visible), strict=True):
+        wk = weights[ti, :, :, ki]
+        sel = wk > 0
+        ww = wk[sel].astype(np.float64)
+        dx = cols[sel] - cx[ti, ki]
+        dy = -(rows[sel] - cy[ti, ki])  # world y is up
+        mxx, myy, mxy = (ww * dx * dx).sum(), (ww * dy * dy).sum(), (ww * dx * dy).sum()
+        lam = np.linalg.eigvalsh(np.array([[mxx, mxy], [mxy, myy]]))
+        if lam[0] > 0 and lam[1] / lam[0] > ELONGATED:
+            orientation[ti, ki] = 0.5 * np.arctan2(2 * mxy, mxx - myy) % np.pi
+        else:
+            z4 = (ww * (dx + 1j * dy) ** 4).sum()
+            # an axis-aligned square has its mass-weighted r^4 at the corners (45 deg): arg = pi
+            if abs(z4) > 0.05 * (ww * (dx * dx + dy * dy) ** 2).sum():
+                orientation[ti, ki] = ((np.angle(z4) - np.pi) / 4.0) % (np.pi / 2)
+
+    rgb = np.full((t, k, 3), np.nan)
+    ncore = core.sum(axis=(1, 2))  # [T, K]
+    fl = frames.astype(np.float64)
+    for ki in range(k):
+        s = np.einsum("thwc,thw->tc", fl, core[..., ki].astype(np.float64))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rgb[:, ki] = s / ncore[:, ki, None]
+    rgb[~visible] = np.nan
+
+    size_px = np.maximum(np.sqrt(area / np.pi) - FRINGE_PX, 0.0)
+    size_px[~visible] = np.nan
+    return Tracks(
+        colour_ids=ids, visible=visible, centroid_px=centroid_px, centroid=camera.to_world(centroid_px),
+        area_px=area, size_px=size_px, size=size_px / camera.scale, orientation=orientation,
+        colour_rgb=rgb, camera=camera, fps=float(fps), start=start, future=future,
+        weights=weights if keep_weights else None)

@@ -3,7 +3,7 @@
 A template is a launcher (how a ball is set moving) times a target (what it runs into):
 launchers `ramp` (rolls down a ramp), `drop` (falls onto a slanted deflector), `shelf` (rolls off
 a high shelf); targets `tower` (stacked blocks), `dominoes` (standing slabs), `ball` (a resting
-ball). Every launcher and every target appears in several templates, so a spec can hold whole
+ball, with a block behind it). Every launcher and every target appears in several templates, so a spec can hold whole
 templates out for test_ood and ask whether a model composes parts it has seen apart.
 Layouts jitter with the clip's generator; contacts use the given friction and restitution 0.2."""
 
@@ -45,7 +45,7 @@ class Phyre(Scenario):
         w = self.new_world(p, ctx)
         mu = math.sqrt(p["friction"])
         w.add_box_walls(elasticity=ELASTICITY, friction=mu, ceiling=False)
-        shapes = ["circle"] + {"tower": ["box"] * 3, "dominoes": ["box"] * 3, "ball": ["circle"]}[target]
+        shapes = ["circle"] + {"tower": ["box"] * 3, "dominoes": ["box"] * 3, "ball": ["circle", "box"]}[target]
         # a tower of two blocks is as likely as one of three
         if target == "tower" and ctx.rng.random() < 0.5:
             shapes = shapes[:3]
@@ -87,6 +87,9 @@ class Phyre(Scenario):
             x, gap, width = rng.uniform(4.5, 5.3), rng.uniform(1.0, 1.3), 0.5
             for k, colour in enumerate(colours):
                 w.add_box((x + k * gap, s), width, 2 * s, box_mass(width, 2 * s), colour, **kw)
-        else:  # ball
+        else:  # a resting ball with a block behind it, which it may be knocked into
             r = p["ball_radius"] * rng.uniform(0.8, 1.2)
-            w.add_circle((rng.uniform(5.0, 7.5), r), r, disc_mass(r), colours[0], **kw)
+            x = rng.uniform(5.0, 6.5)
+            w.add_circle((x, r), r, disc_mass(r), colours[0], **kw)
+            bx = x + r + rng.uniform(1.0, 1.8) + s / 2
+            w.add_box((bx, s), s, 2 * s, box_mass(s, 2 * s), colours[1], **kw)

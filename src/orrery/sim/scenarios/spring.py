@@ -29,6 +29,7 @@ def _bound(regions: dict[str, Region], train: dict[str, Region], name: str, hi: 
 class Spring(Scenario):
     name = "spring"
     summary = "A block on a spring oscillates at sqrt(k/m); damping makes the swings decay."
+    shapes = ("box",)
     space = ParamSpace([
         F("stiffness", 10.0, 60.0, min=0.1, max=1000.0, unit="N/m", doc="spring constant k"),
         F("mass", 0.5, 2.0, min=0.05, max=20.0, unit="kg", doc="block mass m"),

@@ -79,7 +79,7 @@ class Clip:
     def captions(self) -> list[str]:
         return list(self.meta.get("captions", []))
 
-    def to_sample(self, codec: str = "yuv444p", crf: int = 18, lossless_frames: bool = False) -> dict[str, bytes]:
+    def to_sample(self, codec: str = "yuv444p", crf: int = 12, lossless_frames: bool = False) -> dict[str, bytes]:
         """Shard members: mp4, json, masks.npz and optionally frames.npz (lossless)."""
         meta = dict(self.meta, video={"codec": codec, "crf": crf})
         out = {"mp4": encode_mp4(self.frames, self.fps, codec, crf), "json": json_bytes(meta)}

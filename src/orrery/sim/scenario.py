@@ -73,6 +73,9 @@ class Scenario(ABC):
     extent: ClassVar[float] = 10.0  # metres of world seen by the camera
     origin: ClassVar[tuple[float, float]] = (0.0, 0.0)  # world point at the image's bottom-left
     gravity: ClassVar[float] = 9.81  # default |g|, m/s^2 (a parameter named 'gravity' overrides it)
+    # caption templates (at least three paraphrases), formatted by `sim.annotate` with the clip's
+    # parameters and facts such as {mover} / {mover_cap} (the main moving object's name)
+    templates: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def build(self, p: dict, ctx: BuildContext) -> World:

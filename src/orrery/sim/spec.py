@@ -25,7 +25,7 @@ class VideoSpec(_Strict):
     frames: int = Field(32, ge=2, le=2048, description="frames per clip")
     physics_hz: float = Field(480.0, gt=0, le=20000, description="physics substep rate; a multiple of fps")
     codec: Literal["yuv444p", "lossless"] = "yuv444p"
-    crf: int = Field(18, ge=0, le=51)
+    crf: int = Field(12, ge=0, le=51, description="x264 constant rate factor (lower = better)")
     lossless_frames: bool = Field(False, description="also store frames.npz (bit-exact frames)")
 
 

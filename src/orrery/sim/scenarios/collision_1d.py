@@ -29,7 +29,7 @@ class Collision1D(Scenario):
     ])
     templates = (
         "{objects_cap} move towards each other on a line and collide head-on.",
-        "Two balls of different mass meet in an elastic collision and exchange momentum.",
+        "Two balls of different mass, {objects}, meet in an elastic collision and exchange momentum.",
         "A head-on elastic collision: {objects} approach, bounce off each other and move apart.",
     )
 

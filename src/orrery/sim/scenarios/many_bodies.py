@@ -28,7 +28,7 @@ class ManyBodies(Scenario):
     ])
     templates = (
         "{objects_cap} fall into a box, bump into each other and come to rest.",
-        "{count_cap} bodies of mixed shapes drop under gravity and settle into a pile.",
+        "{count_cap} bodies of mixed shapes ({objects}) drop under gravity and settle into a pile.",
         "A heap forms as {count} falling shapes collide, slide and stop on the floor.",
     )
 

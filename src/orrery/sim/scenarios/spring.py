@@ -38,7 +38,7 @@ class Spring(Scenario):
     ])
     templates = (
         "{mover_cap} bobs up and down on a spring.",
-        "A mass on a spring of stiffness {stiffness:.0f} N/m oscillates around its rest position.",
+        "A mass on a spring of stiffness {stiffness:.0f} N/m: {mover} oscillates around its rest position.",
         "{mover_cap} hangs from a spring and oscillates vertically{damped}.",
     )
 

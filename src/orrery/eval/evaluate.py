@@ -1,0 +1,184 @@
+"""`evaluate`: roll a world model out on a dataset split and measure it against the simulator.
+
+Every clip's frames [start, start + context) are the context; the model predicts the next
+`horizon` frames. Beside the model, the same clips are scored for the comparison rows of the
+report: the baselines (copy-last, constant-velocity by default) and the *floor*, the clip's own
+encoded frames scored as if they were a prediction (the parser's error on ground truth after the
+dataset's encoding: no model can be told apart from the truth below it).
+
+Writes into `out`: metrics.parquet (one row per model, clip, metric and step), summary.json and
+report.html. Per-clip results are kept under out/parts/ as they are made, so a killed run resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..data.atomic import write_text
+from ..models.base import Condition, WorldModel
+from .scoring import score_clip
+
+FLOOR = "floor"
+DEFAULT_BASELINES = ("copy-last", "constant-velocity")
+MAX_EXAMPLES = 64  # clips whose frames are kept for the report's animations
+
+
+@dataclass
+class EvalConfig:
+    context: int = 4
+    horizon: int = 12
+    start: int = 0
+    batch_size: int = 8
+    baselines: tuple[str, ...] = DEFAULT_BASELINES
+    limit: int | None = None
+
+    def validate(self) -> None:
+        if self.context < 2:
+            raise ValueError(f"context: needs at least 2 frames (velocities), got {self.context}")
+        if self.horizon < 1:
+            raise ValueError(f"horizon: must be >= 1, got {self.horizon}")
+        if self.start < 0:
+            raise ValueError(f"start: must be >= 0, got {self.start}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size: must be >= 1, got {self.batch_size}")
+
+
+@dataclass
+class Examples:
+    """Frames of some clips for the report: key -> (context, truth, prediction), uint8 [T, S, S, 3]."""
+
+    frames: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str | Path, context: int = 4,
+             horizon: int = 12, start: int = 0, baselines=DEFAULT_BASELINES, batch_size: int = 8,
+             limit: int | None = None, progress: bool = True, report: bool = True) -> dict:
+    """Evaluate `model` (a WorldModel, `baseline:NAME` or a run folder) on one split; returns the summary."""
+    from ..data.dataset import ClipStore
+    from ..models.baselines import make_baseline
+    from .loading import resolve_model
+
+    cfg = EvalConfig(context, horizon, start, batch_size, tuple(baselines), limit)
+    cfg.validate()
+    wm = resolve_model(model) if isinstance(model, str) else model
+    model_name = model if isinstance(model, str) else getattr(wm, "name", type(wm).__name__)
+    comparisons: dict[str, Callable] = {}
+    for b in cfg.baselines:
+        if f"baseline:{b}" != model_name:
+            comparisons[f"baseline:{b}"] = make_baseline(b).rollout
+    out = Path(out)
+    parts = out / "parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    stamp = {"model": model_name, "data": str(Path(data_dir).resolve()), "split": split, "context": context,
+             "horizon": horizon, "start": start}
+    stamp_path = parts / "run.json"
+    if stamp_path.exists() and json.loads(stamp_path.read_text()) != stamp:
+        raise ValueError(f"{out}: holds results of another evaluation ({stamp_path}); use another --out")
+    write_text(stamp_path, json.dumps(stamp, indent=1))
+
+    store = ClipStore(data_dir, split)
+    n = len(store) if limit is None else min(limit, len(store))
+    models: dict[str, Callable] = {model_name: wm.rollout, **comparisons}
+    rows: list[dict] = []
+    skipped: list[dict] = []
+    examples = Examples()
+    need = start + context + horizon
+
+    def done_path(name: str, key: str) -> Path:
+        return parts / _slug(name) / f"{key}.json"
+
+    from rich.progress import Progress
+
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task(f"evaluating {model_name} on {split}", total=n)
+        batch: list = []
+        for i in range(n):
+            clip = store.clip(i)
+            if clip.frames.shape[0] < need:
+                skipped.append({"key": clip.key, "reason": f"{clip.frames.shape[0]} frames < start + context + horizon = {need}"})
+            else:
+                batch.append(clip)
+            if len(batch) == batch_size or (i == n - 1 and batch):
+                rows += _run_batch(batch, models, cfg, done_path, examples)
+                batch = []
+            bar.advance(task)
+
+    if not rows:
+        raise ValueError(f"{data_dir}: no clip of split {split!r} could be evaluated"
+                         + (f" ({skipped[0]['reason']})" if skipped else ""))
+    from .summary import summarise, write_metrics
+
+    write_metrics(out / "metrics.parquet", rows)
+    summary = summarise(rows, stamp, skipped, main=model_name)
+    write_text(out / "summary.json", json.dumps(summary, indent=1, allow_nan=True))
+    if report:
+        from ..report.html import write_report
+
+        write_report(out / "report.html", summary, rows, examples.frames, model=wm)
+    return summary
+
+
+def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_path, examples: Examples) -> list[dict]:
+    s, tc, h = cfg.start, cfg.context, cfg.horizon
+    by_size: dict[tuple, list] = {}
+    for c in clips:
+        by_size.setdefault(c.frames.shape[1:], []).append(c)
+    rows: list[dict] = []
+    for group in by_size.values():
+        ctx = np.stack([c.frames[s:s + tc] for c in group])  # [B, Tc, S, S, 3]
+        metas = [dict(c.meta, rollout_start=s) for c in group]
+        cond = Condition(text=[(c.captions[0] if c.captions else "") for c in group],
+                         actions=_actions(group, s, tc, h), metas=metas)
+        for name, rollout in [(FLOOR, None), *models.items()]:
+            todo = [j for j, c in enumerate(group) if not done_path(name, c.key).exists()]
+            if todo:
+                if rollout is None:
+                    pred = np.stack([group[j].frames[s + tc:s + tc + h] for j in todo])
+                else:
+                    sub = Condition(text=[cond.text[j] for j in todo],
+                                    actions=None if cond.actions is None else cond.actions[todo],
+                                    metas=[metas[j] for j in todo])
+                    pred = rollout(ctx[todo], h, sub)
+                    _check_prediction(name, pred, ctx[todo], h)
+                for jj, j in enumerate(todo):
+                    c = group[j]
+                    clip_rows = score_clip(c.meta, ctx[j], pred[jj], c.frames[s + tc:s + tc + h], s, c.masks)
+                    for r in clip_rows:
+                        r.update(model=name, key=c.key, split=c.split, scenario=c.scenario)
+                    path = done_path(name, c.key)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    write_text(path, json.dumps(clip_rows, allow_nan=True))
+                    if name == next(iter(models)) and len(examples.frames) < MAX_EXAMPLES:
+                        examples.frames[c.key] = (ctx[j], c.frames[s + tc:s + tc + h], pred[jj])
+            for c in group:
+                rows += json.loads(done_path(name, c.key).read_text())
+            if name == next(iter(models)):
+                for j, c in enumerate(group):
+                    if c.key not in examples.frames and len(examples.frames) < MAX_EXAMPLES and rollout is not None:
+                        p = rollout(ctx[j:j + 1], h, Condition(metas=[metas[j]]))[0]
+                        examples.frames[c.key] = (ctx[j], c.frames[s + tc:s + tc + h], p)
+    return rows
+
+
+def _actions(group: list, s: int, tc: int, h: int) -> np.ndarray | None:
+    acts = [c.actions for c in group]
+    if any(a is None for a in acts):
+        return None
+    return np.stack([a[s:s + tc + h] for a in acts]).astype(np.float32)
+
+
+def _check_prediction(name: str, pred: np.ndarray, ctx: np.ndarray, h: int) -> None:
+    want = (ctx.shape[0], h) + ctx.shape[2:]
+    if not isinstance(pred, np.ndarray) or pred.dtype != np.uint8 or pred.shape != want:
+        got = f"{getattr(pred, 'dtype', type(pred).__name__)} {list(getattr(pred, 'shape', []))}"
+        raise ValueError(f"model {name}: rollout returned {got}, expected uint8 {list(want)}")

@@ -1,0 +1,61 @@
+"""What `--model` names: `baseline:NAME` or a training run folder, turned into a `WorldModel`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..models.base import WorldModel
+
+
+class ModelLoadError(ValueError):
+    """The model named on the command line cannot be loaded; the message says which and why."""
+
+
+def load_world_model(run_dir: str | Path) -> WorldModel:
+    """A trained world model from its run folder (`config.yaml` + `checkpoints/`).
+
+    The world-model part owns the formats: this hook calls `orrery.models.load.load_world_model`
+    and says plainly when that does not exist or does not know the run's model type."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ModelLoadError(f"{run_dir}: not a folder (expected a run folder or baseline:NAME)")
+    cfg = run_dir / "config.yaml"
+    if not cfg.exists():
+        raise ModelLoadError(f"{run_dir}: no config.yaml, so not a run folder made by `orrery train`")
+    kind = _model_kind(cfg)
+    try:
+        from ..models import load as loader  # the world-model part's loader, when it exists
+    except ImportError as e:
+        raise ModelLoadError(f"{run_dir}: model type {kind!r} cannot be loaded: orrery.models has no run-folder "
+                             f"loader yet (orrery.models.load.load_world_model); {e}") from None
+    try:
+        return loader.load_world_model(run_dir)
+    except (KeyError, ValueError, NotImplementedError) as e:
+        raise ModelLoadError(f"{run_dir}: model type {kind!r} is not loadable: {e}") from None
+
+
+def _model_kind(cfg: Path) -> str:
+    import yaml
+
+    try:
+        data = yaml.safe_load(cfg.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ModelLoadError(f"{cfg}: not valid YAML: {e}") from None
+    model = data.get("model", {}) if isinstance(data, dict) else {}
+    if isinstance(model, dict):
+        return str(model.get("type") or model.get("kind") or model.get("name") or "unknown")
+    return str(model)
+
+
+def resolve_model(spec: str) -> WorldModel:
+    """`baseline:NAME` -> that baseline; anything else is a run folder."""
+    from ..models.baselines import BASELINES, make_baseline
+
+    if spec.startswith("baseline:"):
+        name = spec.split(":", 1)[1]
+        try:
+            return make_baseline(name)
+        except KeyError:
+            raise ModelLoadError(f"--model {spec}: unknown baseline {name!r}; choose one of "
+                                 f"{', '.join('baseline:' + b for b in BASELINES)}") from None
+    return load_world_model(spec)

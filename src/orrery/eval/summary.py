@@ -1,0 +1,88 @@
+"""From long-format metric rows to metrics.parquet and the summary (tables and curves).
+
+A row is {model, key, split, scenario, metric, step, value}; step is None for per-clip metrics.
+Aggregation: a clip's per-step metric is first averaged over its steps, then clips are averaged
+(NaN values, i.e. nothing measurable in that clip, are left out and counted)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ..data.atomic import write_with
+from .scoring import METRICS
+
+COLUMNS = ("model", "key", "split", "scenario", "metric", "step", "value")
+
+
+def write_metrics(path: str | Path, rows: list[dict]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "model": pa.array([r["model"] for r in rows], pa.string()),
+        "key": pa.array([r["key"] for r in rows], pa.string()),
+        "split": pa.array([r.get("split", "") for r in rows], pa.string()),
+        "scenario": pa.array([r.get("scenario", "") for r in rows], pa.string()),
+        "metric": pa.array([r["metric"] for r in rows], pa.string()),
+        "step": pa.array([r["step"] for r in rows], pa.int32()),
+        "value": pa.array([r["value"] for r in rows], pa.float64()),
+    })
+    write_with(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def read_metrics(path: str | Path) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pylist()
+
+
+def _mean(xs) -> float:
+    xs = [x for x in xs if x is not None and not math.isnan(x)]
+    return float(np.mean(xs)) if xs else float("nan")
+
+
+def clip_values(rows: list[dict]) -> dict[tuple, float]:
+    """(model, key, split, scenario, metric) -> the clip's value (per-step metrics averaged)."""
+    acc: dict[tuple, list] = defaultdict(list)
+    for r in rows:
+        acc[(r["model"], r["key"], r.get("split", ""), r.get("scenario", ""), r["metric"])].append(r["value"])
+    return {k: _mean(v) for k, v in acc.items()}
+
+
+def summarise(rows: list[dict], stamp: dict, skipped: list[dict], main: str) -> dict:
+    per_clip = clip_values(rows)
+    models = [main] + sorted({k[0] for k in per_clip} - {main, "floor"}) + ["floor"]
+    groups: dict[tuple, list] = defaultdict(list)
+    overall: dict[tuple, list] = defaultdict(list)
+    for (model, _key, split, scenario, metric), v in per_clip.items():
+        groups[(model, split, scenario, metric)].append(v)
+        overall[(model, metric)].append(v)
+    table = [{"model": m, "split": sp, "scenario": sc, "metric": me, "mean": _mean(v),
+              "n": int(sum(not math.isnan(x) for x in v)), "clips": len(v)}
+             for (m, sp, sc, me), v in sorted(groups.items())]
+    steps: dict[tuple, list] = defaultdict(list)
+    for r in rows:
+        if r["step"] is not None:
+            steps[(r["model"], r["metric"], int(r["step"]))].append(r["value"])
+    horizon = int(stamp.get("horizon", 0))
+    per_step = {m: {me.name: [_mean(steps.get((m, me.name, i), [])) for i in range(horizon)]
+                    for me in METRICS if me.per_step} for m in models}
+    return {
+        **stamp,
+        "main": main,
+        "models": models,
+        "n_clips": len({k[1] for k in per_clip}),
+        "skipped": skipped,
+        "scenarios": sorted({k[3] for k in per_clip}),
+        "overall": {m: {me.name: _mean(overall.get((m, me.name), [])) for me in METRICS} for m in models},
+        "table": table,
+        "per_step": per_step,
+        "metrics": {me.name: {"unit": me.unit, "better": me.better, "per_step": me.per_step, "physics": me.physics,
+                              "doc": (me.fn.__doc__ or "").strip().splitlines()[0]} for me in METRICS},
+        "clip_scores": {f"{k[0]}|{k[1]}": v for k, v in per_clip.items() if k[4] == "position_error_px"},
+    }
+

@@ -1,0 +1,39 @@
+"""Plots for reports, rendered off-screen (matplotlib Agg) to PNG bytes."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+
+
+def _figure(width: float = 4.2, height: float = 2.8):
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    return plt, fig, ax
+
+
+def error_vs_horizon(per_step: dict[str, dict[str, list[float]]], metric: str, unit: str, models: list[str]) -> bytes:
+    """PNG of metric-vs-future-step curves, one per model (the floor dashed)."""
+    plt, fig, ax = _figure()
+    for m in models:
+        ys = per_step.get(m, {}).get(metric)
+        if not ys or all(math.isnan(y) for y in ys):
+            continue
+        xs = np.arange(1, len(ys) + 1)
+        ax.plot(xs, ys, "--" if m == "floor" else "-", marker="o", markersize=3, label=m,
+                color="grey" if m == "floor" else None)
+    ax.set_xlabel("future frame")
+    ax.set_ylabel(f"{metric} ({unit})" if unit else metric)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()

@@ -22,7 +22,6 @@ class DecodeConfig(_Strict):
 
 
 class ShotConfig(_Strict):
-    backend: Literal["orrery", "scenedetect"] = "orrery"
     cut_ratio: float = Field(3.0, gt=1, description="a hard cut's frame difference over the local median")
     cut_min: float = Field(0.08, ge=0, le=1, description="absolute floor of a hard cut's frame difference")
     window: int = Field(12, ge=2, le=120, description="frames on each side for gradual transitions")
@@ -93,6 +92,13 @@ class CurateConfig(_Strict):
     captioner: Literal["properties"] = "properties"
     splits: dict[str, float] = Field(default_factory=lambda: {"train": 0.9, "val": 0.05, "test": 0.05})
     clips_per_shard: int = Field(256, ge=1)
+
+    @model_validator(mode="after")
+    def _check_sizes(self):
+        if self.decode.work_side < max(self.clips.size):
+            raise ValueError(f"decode.work_side ({self.decode.work_side}) must be >= the largest side of "
+                             f"clips.size {list(self.clips.size)}: clips are cut from the analysis frames")
+        return self
 
     @model_validator(mode="after")
     def _check_splits(self):

@@ -65,6 +65,8 @@ class ClipItem:
     start_s: float  # source time of the first frame
     end_s: float  # source time just after the last frame
     source_frames: tuple[int, int]  # [first, last + 1) source frame indices used
+    split: str = ""
+    work: np.ndarray | None = None  # uint8 [T, h, w, 3] the same frames at analysis size (face guard)
     scores: dict = field(default_factory=dict)
     captions: list[str] = field(default_factory=list)
     faces_blurred: int = 0
@@ -93,11 +95,12 @@ class Stage:
 class Pipeline:
     """Runs items through stages in order; a list result fans out, a Rejection stops that item.
 
-    `counts[stage]` holds (in, out) item counts, which the driver shows as per-stage progress."""
+    `counts[stage]` holds [in, out, rejected] item counts (a split has out > in), which the driver
+    shows as per-stage progress."""
 
     def __init__(self, stages: list[Stage]):
         self.stages = stages
-        self.counts: dict[str, list[int]] = {s.name: [0, 0] for s in stages}
+        self.counts: dict[str, list[int]] = {s.name: [0, 0, 0] for s in stages}
         self.reasons: Counter = Counter()
 
     def run(self, item) -> tuple[list, list[Rejection]]:
@@ -113,6 +116,7 @@ class Pipeline:
                     if isinstance(o, Rejection):
                         rejected.append(o)
                         self.reasons[o.reason] += 1
+                        self.counts[stage.name][2] += 1
                     else:
                         nxt.append(o)
                         self.counts[stage.name][1] += 1

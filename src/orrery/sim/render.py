@@ -46,33 +46,36 @@ class Renderer:
     def render(self, objects: Sequence[ObjectSpec], positions: np.ndarray, angles: np.ndarray,
                visible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """One frame. positions [N, 2] m, angles [N] rad -> (rgb uint8 [H, W, 3], mask uint8 [H, W])."""
-        img = self._background.copy()
-        mask = np.zeros(img.shape[:2], dtype=np.uint8)
-        scale = self.camera.scale
-        for k, obj in enumerate(objects):
-            if visible is not None and not visible[k]:
-                continue
-            colour = PALETTE[obj.colour_id].rgb
-            if obj.shape == "circle":
-                c = _fixed(self.camera.to_pixel(positions[k]))
-                centre = (int(c[0]), int(c[1]))
-                r = max(1, int(round(obj.radius * scale * _ONE)))
-                cv2.circle(img, centre, r, colour, -1, cv2.LINE_AA, _SHIFT)
-                cv2.circle(mask, centre, r, int(obj.id), -1, cv2.LINE_8, _SHIFT)
-            else:
-                pts = _fixed(self.camera.to_pixel(world_vertices(np.asarray(obj.vertices), positions[k], angles[k])))
-                cv2.fillPoly(img, [pts], colour, cv2.LINE_AA, _SHIFT)
-                cv2.fillPoly(mask, [pts], int(obj.id), cv2.LINE_8, _SHIFT)
-        return img, mask
+        frames, masks = self.render_clip(objects, positions[None], angles[None],
+                                         None if visible is None else visible[None])
+        return frames[0], masks[0]
 
     def render_clip(self, objects: Sequence[ObjectSpec], positions: np.ndarray, angles: np.ndarray,
                     visible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """A clip. positions [T, N, 2], angles [T, N] -> (frames uint8 [T, H, W, 3], masks uint8 [T, H, W])."""
+        """A clip. positions [T, N, 2] m, angles [T, N] rad -> (frames uint8 [T, H, W, 3], masks uint8 [T, H, W]).
+
+        Objects are drawn in id order (later ones in front); the mask holds the front-most id."""
         t = positions.shape[0]
         size = self.camera.size
-        frames = np.empty((t, size, size, 3), dtype=np.uint8)
-        masks = np.empty((t, size, size), dtype=np.uint8)
-        for i in range(t):
-            frames[i], masks[i] = self.render(objects, positions[i], angles[i],
-                                              None if visible is None else visible[i])
+        frames = np.broadcast_to(self._background, (t, size, size, 3)).copy()
+        masks = np.zeros((t, size, size), dtype=np.uint8)
+        centres = _fixed(self.camera.to_pixel(positions))  # [T, N, 2] fixed point, projected once
+        for k, obj in enumerate(objects):
+            colour = PALETTE[obj.colour_id].rgb
+            if obj.shape == "circle":
+                r = max(1, int(round(obj.radius * self.camera.scale * _ONE)))
+                for i in range(t):
+                    if visible is not None and not visible[i, k]:
+                        continue
+                    c = (int(centres[i, k, 0]), int(centres[i, k, 1]))
+                    cv2.circle(frames[i], c, r, colour, -1, cv2.LINE_AA, _SHIFT)
+                    cv2.circle(masks[i], c, r, int(obj.id), -1, cv2.LINE_8, _SHIFT)
+            else:
+                local = np.asarray(obj.vertices, dtype=np.float64)
+                for i in range(t):
+                    if visible is not None and not visible[i, k]:
+                        continue
+                    pts = _fixed(self.camera.to_pixel(world_vertices(local, positions[i, k], angles[i, k])))
+                    cv2.fillPoly(frames[i], [pts], colour, cv2.LINE_AA, _SHIFT)
+                    cv2.fillPoly(masks[i], [pts], int(obj.id), cv2.LINE_8, _SHIFT)
         return frames, masks

@@ -168,8 +168,7 @@ class World:
         angv = np.zeros((n_frames, n))
         actions: list[np.ndarray] = []
         events: list[dict] = []
-        step_time = [0.0]
-        frame_of = [0]
+        clock = [0]  # substeps taken; event times are computed from it only when a contact happens
 
         def post_solve(arbiter: pymunk.Arbiter, space: pymunk.Space, data) -> None:
             if not arbiter.is_first_contact:
@@ -181,7 +180,9 @@ class World:
             if a > b and b != 0 or a == 0:  # order: smaller id first, scenery (0) last
                 a, b = b, a
             imp = arbiter.total_impulse
-            events.append({"frame": frame_of[0], "time": round(step_time[0], 9), "a": int(a), "b": int(b),
+            # an event found while stepping towards frame i + 1 belongs to the nearest frame time
+            time = clock[0] * dt
+            events.append({"frame": int(round(time * fps)), "time": round(time, 9), "a": int(a), "b": int(b),
                            "impulse": [float(imp.x), float(imp.y)]})
 
         self.space.on_collision(None, None, post_solve=post_solve)
@@ -197,10 +198,8 @@ class World:
                 a = self.controller(self, i)
                 if a is not None:
                     actions.append(np.asarray(a, dtype=np.float64))
-            for s in range(substeps):
-                # events found while stepping towards frame i + 1 belong to the nearest frame time
-                step_time[0] = (i * substeps + s + 1) * dt
-                frame_of[0] = int(round(step_time[0] * fps))
+            for _ in range(substeps):
+                clock[0] += 1
                 self.space.step(dt)
         traj = Trajectory(pos, vel, ang, angv, *self._energies(pos, vel, angv), events=events)
         if actions:

@@ -110,14 +110,12 @@ def test_mask_centroids_match_projected_positions(name):
         assert np.hypot(*errs["circle"].T).max() <= 0.5
     if len(errs["polygon"]):
         # a binary mask of a polygon sampled at pixel centres can only promise 0.5 px per axis (the
-        # mean of the covered pixel rows lies within half a pixel of the true centre); OpenCV's
-        # fillPoly adds edge pixels beyond that (see the strict xfail below), so pin what it does now
-        assert np.abs(errs["polygon"]).max() <= 0.7
+        # mean of the covered pixel rows lies within half a pixel of the true centre)
+        assert np.abs(errs["polygon"]).max() <= 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="Renderer polygon masks (cv2.fillPoly, LINE_8) include edge pixels "
-                   "whose centres lie outside the polygon: the centroid is up to ~0.62 px off per axis for "
-                   "0.6-0.9 m bodies at 64 px; exact centre sampling would keep it under 0.5 px per axis")
+# regression: cv2.fillPoly (LINE_8) masks took edge pixels whose centres lie outside the polygon,
+# moving the centroid up to 0.62 px per axis; the renderer now samples pixel centres exactly
 @pytest.mark.parametrize("name", ["many_bodies"])
 def test_polygon_mask_centroids_within_half_a_pixel_per_axis(name):
     worst = max(np.abs(centroid_errors(name, seed)["polygon"]).max() for seed in range(3))
@@ -136,6 +134,8 @@ def test_physically_invalid_values_are_rejected(name, key, bad):
 
 @pytest.mark.parametrize("name, overrides, field", [
     ("uniform_motion", {"speed": [1.0, 8.0]}, "speed"),
+    ("uniform_motion", {"count": 5, "radius": 0.9, "speed": 2.5}, "count"),
+    ("projectile", {"height": 7.5, "radius": 1.5}, "height"),
     ("collisions_2d", {"count": 8, "radius": 1.5}, "count"),
     ("many_bodies", {"count": 10, "size": 1.5}, "count"),
     ("pendulum", {"length": 8.0, "amplitude": 80.0}, "amplitude"),

@@ -75,7 +75,27 @@ class Renderer:
                 for i in range(t):
                     if visible is not None and not visible[i, k]:
                         continue
-                    pts = _fixed(self.camera.to_pixel(world_vertices(local, positions[i, k], angles[i, k])))
-                    cv2.fillPoly(frames[i], [pts], colour, cv2.LINE_AA, _SHIFT)
-                    cv2.fillPoly(masks[i], [pts], int(obj.id), cv2.LINE_8, _SHIFT)
+                    px = self.camera.to_pixel(world_vertices(local, positions[i, k], angles[i, k]))
+                    cv2.fillPoly(frames[i], [_fixed(px)], colour, cv2.LINE_AA, _SHIFT)
+                    _fill_convex_mask(masks[i], px, int(obj.id))
         return frames, masks
+
+
+def _fill_convex_mask(mask: np.ndarray, px: np.ndarray, value: int) -> None:
+    """Set the pixels whose centres lie inside a convex polygon px [V, 2] (column, row).
+
+    Exact centre sampling: OpenCV's fillPoly also takes edge pixels whose centres are outside,
+    which moved a box's mask centroid up to 0.62 px at 64 px."""
+    h, w = mask.shape
+    c0, r0 = np.maximum(np.floor(px.min(axis=0)).astype(int), 0)
+    c1, r1 = np.minimum(np.ceil(px.max(axis=0)).astype(int), [w - 1, h - 1])
+    if c1 < c0 or r1 < r0:
+        return
+    cols = np.arange(c0, c1 + 1, dtype=np.float64)[None, :]
+    rows = np.arange(r0, r1 + 1, dtype=np.float64)[:, None]
+    a, b = px, np.roll(px, -1, axis=0)
+    # the sign of the cross product of each edge with the pixel centre; inside = same side of all
+    cross = [(b[j, 0] - a[j, 0]) * (rows - a[j, 1]) - (b[j, 1] - a[j, 1]) * (cols - a[j, 0]) for j in range(len(px))]
+    inside = np.logical_and.reduce([c >= 0 for c in cross]) | np.logical_and.reduce([c <= 0 for c in cross])
+    mask[r0:r1 + 1, c0:c1 + 1][inside] = value
+

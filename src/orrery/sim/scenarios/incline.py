@@ -13,7 +13,8 @@ from ..params import F, ParamSpace
 from ..scenario import BuildContext, Scenario, register
 from .placement import box_mass
 
-RUN = 8.5  # m: horizontal length of the ramp
+RUN = 8.5  # m: horizontal length of the ramp, shortened for steep ramps so that its top stays in view
+MAX_RISE = 8.0  # m
 BLOCK_W, BLOCK_H = 1.2, 0.8  # m: wide and low, so it cannot tip below atan(1.5) = 56 degrees
 START = 1.0  # m: distance along the slope from the ramp's top to the block's centre
 
@@ -38,7 +39,8 @@ class Incline(Scenario):
         """The ramp's top and bottom surface points (m)."""
         t = math.radians(angle_deg)
         x0, y0 = self.origin
-        return (x0, y0 + RUN * math.tan(t)), (x0 + RUN, y0)
+        run = min(RUN, MAX_RISE / math.tan(t)) if t > 0 else RUN
+        return (x0, y0 + run * math.tan(t)), (x0 + run, y0)
 
     def build(self, p: dict, ctx: BuildContext):
         w = self.new_world(p, ctx)

@@ -84,7 +84,7 @@ class Phyre(Scenario):
             for k, colour in enumerate(colours):
                 w.add_box((x + rng.uniform(-0.1, 0.1), s * (k + 0.5)), s, s, box_mass(s, s), colour, **kw)
         elif kind == "dominoes":
-            x, gap, width = rng.uniform(4.5, 5.3), rng.uniform(1.0, 1.3), 0.5
+            x, gap, width = rng.uniform(4.5, 5.3), rng.uniform(1.0, 1.3), 0.6
             for k, colour in enumerate(colours):
                 w.add_box((x + k * gap, s), width, 2 * s, box_mass(width, 2 * s), colour, **kw)
         else:  # a resting ball with a block behind it, which it may be knocked into

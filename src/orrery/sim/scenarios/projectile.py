@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from ..params import F, ParamSpace
+from ..params import F, ParamSpace, Region, SpecError
 from ..scenario import BuildContext, Scenario, register
 from .placement import disc_mass
 
@@ -27,6 +27,14 @@ class Projectile(Scenario):
         "Under gravity alone, {mover} flies up and to the right, slows, peaks and falls back down.",
         "A projectile: {mover} thrown from {height:.1f} m high traces a parabolic arc.",
     )
+
+    def validate(self, path: str, train: dict[str, Region], ood: dict[str, Region]) -> None:
+        for regions in (train, ood):
+            h = max(b for a, b in (regions.get("height") or train["height"]).intervals)
+            r = max(b for a, b in (regions.get("radius") or train["radius"]).intervals)
+            if h + 2 * r > self.extent:
+                raise SpecError(f"{path}.height", f"a ball of radius {r} m launched from {h} m starts "
+                                f"above the top of the {self.extent} m view")
 
     def build(self, p: dict, ctx: BuildContext):
         w = self.new_world(p, ctx)

@@ -201,7 +201,8 @@ def orientation_error_deg(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
 
 def interpenetration_px(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     """[H] px: deepest overlap between two predicted discs (true radii at predicted centroids),
-    over pairs of round objects seen in the prediction; 0 when nothing overlaps."""
+    over pairs of round objects seen in the prediction; 0 when nothing overlaps. A lower bound: the
+    front disc hides part of the back one, which pulls the back one's parsed centroid away."""
     from .truth import tracked_objects
 
     p = pair(pred, true)

@@ -33,7 +33,8 @@ ELONGATED = 1.15  # ratio of principal second moments above which a shape has a 
 # radius r px covers pi (r + 0.5)^2 px^2 at r = 0.6 to 13), so sizes subtract it back
 FRINGE_PX = 0.5
 UNMIX_RES = 12.0  # RGB units: pixels one colour explains worse than this may be two-colour blends
-UNMIX_GAIN = 0.25  # ... and are split when two colours leave at most this fraction of the residual^2
+UNMIX_GAIN = 0.35  # ... and are split when two colours leave at most this fraction of the residual^2
+UNMIX_SUM = 1.3  # two fringes overlap at a seam: coverages may sum past 1 (each fill is ~0.5 px fat)
 PRESENT_ALPHA = 0.85  # a colour takes part in a blend only if it has a near-opaque pixel in the frame
 
 
@@ -190,7 +191,7 @@ def _unmix_pairs(weights: np.ndarray, d: np.ndarray, u: np.ndarray, best_res2: n
             r = dd - x1[:, None] * ui - x2[:, None] * uj
             rr = (r * r).sum(-1)
             better = (rr < UNMIX_GAIN * best) & (x1 >= MIN_ALPHA) & (x2 >= MIN_ALPHA) \
-                & (x1 + x2 <= 1.05) & present[:, i] & present[:, j]
+                & (x1 + x2 <= UNMIX_SUM) & present[:, i] & present[:, j]
             best = np.where(better, rr, best)
             choice[better] = (i, j)
             amounts[better] = np.stack([x1, x2], -1)[better]

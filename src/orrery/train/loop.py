@@ -253,6 +253,7 @@ def train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, c
                 if log is not None:
                     log.log(step, {f"train/{k}": v for k, v in means.items()}
                             | {"lr": lr, "samples_per_s": sps, "elapsed_s": elapsed_before + now - t0})
+                    log.flush()  # small file: rewrite it so progress is visible while training
                 bar.update(step, means.get("loss", float("nan")), sps)
                 logs_acc, n_acc = {}, 0
                 window_t, window_samples = now, 0

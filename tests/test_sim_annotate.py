@@ -91,11 +91,29 @@ def test_contact_episodes_merge_repeats_and_captions_skip_initial_contacts():
 def test_predictive_answers_come_from_the_later_events():
     meta = synthetic_meta()
     _, qa = annotate(meta, np.random.default_rng(0))
-    pred = [q for q in qa if q["kind"] == "predictive"]
+    pred = [q for q in qa if q.get("family") == "collide"]
     # after frame 15: red-blue meet (frame 20), blue meets a wall (22); red-wall does not
     assert {tuple(q["objects"]): q["answer"] for q in pred} == {(1, 2): "yes", (1, 0): "no"} or \
         {tuple(q["objects"]): q["answer"] for q in pred} == {(2, 0): "yes", (1, 0): "no"}
     assert all(q["observed_frames"] == 15 and "After frame 15" in q["question"] for q in pred)
+    # the blue ball touches a wall once after frame 15; the red ball's only contact is at frame 0
+    counts = {tuple(q["objects"]): q["answer"] for q in qa if q.get("family") == "count" and "objects" in q}
+    assert counts == {(1, 0): "0", (2, 0): "1"}
+
+
+def test_bounce_asks_how_many_more_bounces():
+    p = {"height": 1.5, "restitution": 0.8, "vx": 0.0, "radius": 0.6, "gravity": 9.81}
+    meta = clip_meta("bounce", p, frames=45)
+    _, qa = annotate(meta, np.random.default_rng(0))
+    (q,) = [q for q in qa if q["kind"] == "predictive"]
+    later = [e for e in contact_episodes(meta["events"]) if e["frame"] > 22]
+    assert q["answer"] == str(len(later)) and len(later) >= 1
+
+
+def test_no_wall_questions_without_walls():
+    meta = clip_meta("collision_1d")
+    _, qa = annotate(meta, np.random.default_rng(0))
+    assert not any("wall" in q["question"] for q in qa)
 
 
 def test_descriptive_answers_are_true():
@@ -124,7 +142,7 @@ def test_predictive_and_existence_answers_balance_over_a_dataset():
         _, qa = annotate(meta, np.random.default_rng(i))
         later = {(e["a"], e["b"]) for e in meta["events"] if e["frame"] > meta["n_frames"] // 2}
         for q in qa:
-            if q["kind"] == "predictive":
+            if q.get("family") == "collide":
                 counts["predictive"][q["answer"]] += 1
                 assert (tuple(q["objects"]) in later) == (q["answer"] == "yes")
             elif q.get("family") == "exist":

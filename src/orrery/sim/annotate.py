@@ -11,7 +11,8 @@ QA in the CLEVRER style, every item {question, answer, kind, family}:
 - predictive: "will A hit B" about the part of the clip after `observed_frames` (the first half),
   from the collision events. Each clip asks as many yes- as no-questions (pairs are drawn from the
   pairs that do and do not meet), so answers are balanced over any dataset by construction; clips
-  where all pairs answer the same way ask none.
+  where all pairs answer the same way ask none. Scenery pairs are asked only where there are walls.
+  Bodies that touch the scenery are also asked how many more times they will (a count answer).
 Contacts of the same pair less than `EPISODE_GAP` frames apart count as one (resting bodies break
 and remake contact while they settle)."""
 
@@ -210,7 +211,9 @@ def _predictive(meta: dict, episodes: list[dict], rng: np.random.Generator) -> l
     observed = int(meta["n_frames"]) // 2
     later = {(e["a"], e["b"]) for e in episodes if e["frame"] > observed}
     ids = [o["id"] for o in objs]
-    pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]] + [(a, 0) for a in ids]
+    pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]]
+    if meta.get("statics"):  # without walls "will it hit a wall" is always no: not worth asking
+        pairs += [(a, 0) for a in ids]
     yes = [q for q in pairs if q in later]
     no = [q for q in pairs if q not in later]
     k = min(len(yes), len(no), MAX_PREDICTIVE)
@@ -223,6 +226,15 @@ def _predictive(meta: dict, episodes: list[dict], rng: np.random.Generator) -> l
             qa.append({"question": f"After frame {observed}, will {_name(by_id[a])} hit {other}?",
                        "answer": answer, "kind": "predictive", "family": "collide",
                        "observed_frames": observed, "objects": [int(a), int(b)]})
+    if meta.get("statics"):
+        # how often each moving body will still touch the scenery (bounces): a numeric answer
+        for o in objs:
+            if o.get("role") == "pusher" or not any(e["a"] == o["id"] and e["b"] == 0 for e in episodes):
+                continue
+            n = sum(1 for e in episodes if e["a"] == o["id"] and e["b"] == 0 and e["frame"] > observed)
+            qa.append({"question": f"After frame {observed}, how many times will {_name(o)} touch the floor "
+                       "or a wall?", "answer": str(n), "kind": "predictive", "family": "count",
+                       "observed_frames": observed, "objects": [int(o["id"]), 0]})
     return qa
 
 

@@ -120,9 +120,10 @@ def conform(frames: np.ndarray, fps: float, size: int, target_fps: float, horizo
         frames = np.stack([cv2.resize(f, (size, size), interpolation=interp) for f in frames])
     if fps > 0 and abs(fps - target_fps) > 1e-3 * target_fps:
         notes.append(f"resampled {fps:g} -> {target_fps:g} fps")
-        # frame i of the benchmark is at time (i + 1) / target after the last context frame
-        src = np.round((np.arange(horizon) + 1) * fps / target_fps).astype(int) - 1
-        src = src[(src >= 0) & (src < frames.shape[0])]
+        # frame i of the benchmark is at time (i + 1) / target after the last context frame, frame j
+        # of the video at (j + 1) / fps: take the nearest (never the context, which it does not hold)
+        src = np.maximum(np.floor((np.arange(horizon) + 1) * fps / target_fps + 0.5).astype(int) - 1, 0)
+        src = src[src < frames.shape[0]]
         frames = frames[src]
     return frames[:horizon], notes
 

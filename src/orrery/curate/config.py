@@ -5,10 +5,12 @@ Every threshold of every stage lives here so that a run folder's `curate.yaml` r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Side = Annotated[int, Field(ge=8, le=4096)]
 
 
 class _Strict(BaseModel):
@@ -34,7 +36,7 @@ class ClipConfig(_Strict):
     min_s: float = Field(1.0, gt=0, description="shorter shots are rejected (duration filter)")
     max_s: float = Field(4.0, gt=0, description="longer shots are split into several clips")
     fps: float | None = Field(None, gt=0, le=240, description="output rate; null keeps the source's average rate")
-    size: tuple[int, int] = Field((64, 64), description="output [H, W] in pixels")
+    size: tuple[Side, Side] = Field((64, 64), description="output [H, W] in pixels")
     trim_frames: int = Field(2, ge=0, le=60, description="frames dropped at each shot edge (unstable)")
     codec: Literal["yuv444p", "lossless"] = "yuv444p"
     crf: int = Field(18, ge=0, le=51)
@@ -43,9 +45,6 @@ class ClipConfig(_Strict):
     def _check(self):
         if self.max_s < self.min_s:
             raise ValueError(f"max_s ({self.max_s}) must be >= min_s ({self.min_s})")
-        h, w = self.size
-        if not (8 <= h <= 4096 and 8 <= w <= 4096):
-            raise ValueError(f"size: each side must be in [8, 4096], got {list(self.size)}")
         return self
 
 
@@ -77,7 +76,10 @@ class DedupConfig(_Strict):
 
 class PrivacyConfig(_Strict):
     face_blur: bool = True
-    face_min_px: int = Field(24, ge=8, description="smallest face searched, in source pixels")
+    face_min_px: int = Field(24, ge=24, description="smallest face searched, px at analysis resolution")
+    face_every: int = Field(4, ge=1, le=30, description="detect on every k-th frame; blur +-k frames around")
+    cascade: str | None = Field(None, description="path of OpenCV's haarcascade_frontalface_default.xml "
+                                                  "(else $ORRERY_HAAR_CASCADE, else OpenCV's bundled data)")
     blocklist: tuple[str, ...] = ()
 
 

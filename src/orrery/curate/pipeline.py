@@ -116,7 +116,7 @@ def build_stages(cfg: CurateConfig, tmp_root: str | None = None) -> list[Stage]:
         DetectShots(cfg), SplitShots(cfg), DurationFilter(cfg.clips.min_s), LetterboxFilter(f), BlankFilter(f),
         ExposureFilter(f), MotionFilter(f), BlurFilter(f), Caption(cfg.captioner)]
     if cfg.privacy.face_blur:
-        stages.append(FaceBlur(cfg.privacy.face_min_px))
+        stages.append(FaceBlur(cfg.privacy.face_min_px, cfg.privacy.face_every, cfg.privacy.cascade))
     stages += [CaptionBlocklist(cfg.privacy.blocklist), Embed(cfg.dedup.semantic.embedding), Encode(cfg)]
     return stages
 
@@ -204,7 +204,7 @@ def curate(inp: str | Path, out: str | Path, config: CurateConfig | None = None,
                          "same config: use a new --out, or delete that folder")
     write_text(spec, resolved)
     if cfg.privacy.face_blur:
-        FaceBlur(cfg.privacy.face_min_px)  # fail closed before any work, with the guard's own message
+        FaceBlur(cfg.privacy.face_min_px, cfg.privacy.face_every, cfg.privacy.cascade)  # fails closed, before work
     inputs = list_inputs(inp, exclude=out.resolve())
     ids = [input_id(src) for src, _ in inputs]
     results: dict[str, dict] = {}

@@ -3,16 +3,18 @@ frames (on by default), and captions are checked against a blocklist.
 
 It fails closed: a guard that cannot load stops the run before any work (PrivacyGuardError), and a
 clip on which detection fails is rejected, never written unblurred. Limits: a Haar cascade finds
-frontal faces of at least `face_min_px` pixels at analysis resolution; profiles and tiny faces pass."""
+frontal faces of at least `face_min_px` pixels at analysis resolution; profiles and tiny faces pass.
+`faces` (score) is the most faces found on one sampled frame."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import xml.etree.ElementTree as ET
 
 import cv2
 import numpy as np
 
+from .haar import CASCADE_NAME, HaarCascade, find_cascade
 from .stages import ClipItem, Stage
 
 
@@ -20,28 +22,21 @@ class PrivacyGuardError(RuntimeError):
     """The privacy guard cannot run; curating without it would leak faces, so nothing runs."""
 
 
-def cascade_path() -> Path:
-    base = getattr(getattr(cv2, "data", None), "haarcascades", None)
-    if not base:
-        raise PrivacyGuardError("privacy guard: this OpenCV build has no bundled Haar cascades (cv2.data); "
-                                "install opencv-python-headless, or turn the guard off with privacy.face_blur: false")
-    return Path(base) / "haarcascade_frontalface_default.xml"
-
-
-def load_cascade() -> cv2.CascadeClassifier:
-    path = cascade_path()
-    clf = cv2.CascadeClassifier(str(path))
-    if clf.empty():
-        raise PrivacyGuardError(f"privacy guard: cannot load the face cascade {path}; refusing to curate "
-                                "without it (privacy.face_blur: false turns the guard off)")
-    return clf
-
-
-def detect_faces(clf: cv2.CascadeClassifier, frame: np.ndarray, min_px: int) -> np.ndarray:
-    """uint8 [H, W, 3] RGB -> int [K, 4] boxes (x, y, w, h)."""
-    grey = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
-    boxes = clf.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=4, minSize=(min_px, min_px))
-    return np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+def load_detector(cascade: str | None = None) -> HaarCascade:
+    """The face cascade, or PrivacyGuardError saying exactly what is missing and how to fix it."""
+    path = find_cascade(cascade)
+    if path is None:
+        raise PrivacyGuardError(
+            f"privacy guard: no face cascade found. OpenCV {cv2.__version__} bundles none (OpenCV 5 dropped "
+            f"them); give the path of OpenCV's {CASCADE_NAME} with privacy.cascade in the config or "
+            "$ORRERY_HAAR_CASCADE (it ships in the opencv-python-headless 4.x wheel under cv2/data/), "
+            "or turn the guard off with privacy.face_blur: false. Refusing to curate without it.")
+    if not path.is_file():
+        raise PrivacyGuardError(f"privacy guard: face cascade {path} does not exist; refusing to curate without it")
+    try:
+        return HaarCascade(path)
+    except (ValueError, OSError, ET.ParseError) as e:
+        raise PrivacyGuardError(f"privacy guard: cannot load the face cascade {path}: {e}") from None
 
 
 def blur_boxes(frame: np.ndarray, boxes: np.ndarray, pad: float = 0.25) -> np.ndarray:
@@ -63,32 +58,32 @@ def blur_boxes(frame: np.ndarray, boxes: np.ndarray, pad: float = 0.25) -> np.nd
 
 
 class FaceBlur(Stage):
-    """Detect on the analysis-size frames, blur the matching regions of the output frames (and of the
-    two frames either side, so a missed detection on one frame does not show the face)."""
+    """Detect on every `every`-th analysis-size frame; blur the matching regions of the output frames
+    on the `every` frames either side too, so a face between two sampled frames is covered."""
 
     name = "privacy"
 
-    def __init__(self, min_px: int):
-        self.clf = load_cascade()
-        self.min_px = min_px
+    def __init__(self, min_px: int = 24, every: int = 4, cascade: str | None = None):
+        self.detector = load_detector(cascade)
+        self.min_px, self.every = min_px, every
 
     def process(self, item: ClipItem):
         work = item.work if item.work is not None else item.frames
         sy, sx = item.frames.shape[1] / work.shape[1], item.frames.shape[2] / work.shape[2]
+        T = len(work)
+        sampled = sorted(set(range(0, T, self.every)) | {T - 1})
         try:
-            per_frame = [detect_faces(self.clf, f, self.min_px) for f in work]
-        except cv2.error as e:
+            greys = [cv2.equalizeHist(cv2.cvtColor(work[t], cv2.COLOR_RGB2GRAY)) for t in sampled]
+            found = self.detector.detect(greys, 1.1, 3, self.min_px)
+        except (cv2.error, ValueError, MemoryError) as e:
             return item.reject(self.name, "privacy_error", f"face detection failed: {e}")
-        T = len(per_frame)
-        n_faces = 0
         frames = item.frames
         for t in range(T):
-            near = [per_frame[j] for j in range(max(0, t - 2), min(T, t + 3)) if len(per_frame[j])]
-            if not near:
-                continue
-            boxes = np.concatenate(near).astype(np.float64) * [sx, sy, sx, sy]
-            frames[t] = blur_boxes(frames[t], boxes)
-            n_faces += len(per_frame[t])
+            near = [b for s, b in zip(sampled, found, strict=True) if abs(s - t) <= self.every and len(b)]
+            if near:
+                boxes = np.concatenate(near).astype(np.float64) * [sx, sy, sx, sy]
+                frames[t] = blur_boxes(frames[t], boxes)
+        n_faces = int(max((len(b) for b in found), default=0))
         item.frames = frames
         item.faces_blurred = n_faces
         item.scores["faces"] = float(n_faces)

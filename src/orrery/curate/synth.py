@@ -124,3 +124,18 @@ def match_transitions(pred: list[tuple[int, int]], truth: list[tuple[int, int, s
                 tp += 1
                 break
     return tp, len(pred) - tp, len(truth) - tp
+
+
+def draw_face(img: np.ndarray, cx: int, cy: int, size: int) -> np.ndarray:
+    """Draw a cartoon frontal face (skin oval, brows, eyes, nose, mouth) of height ~1.1 * size in place:
+    enough of the light/dark layout of a face that OpenCV's frontal-face Haar cascade fires on it."""
+    fs = size
+    cv2.ellipse(img, (cx, cy), (int(fs * 0.42), int(fs * 0.55)), 0, 0, 360, (200, 170, 150), -1, cv2.LINE_AA)
+    ex, ey = int(fs * 0.18), cy - int(fs * 0.1)
+    for sgn in (-1, 1):
+        cv2.ellipse(img, (cx + sgn * ex, ey), (int(fs * 0.1), int(fs * 0.05)), 0, 0, 360, (40, 30, 30), -1, cv2.LINE_AA)
+        cv2.line(img, (cx + sgn * ex - int(fs * .12), ey - int(fs * .1)), (cx + sgn * ex + int(fs * .12), ey - int(fs * .1)),
+                 (60, 40, 30), max(1, fs // 25), cv2.LINE_AA)
+    cv2.line(img, (cx, ey + int(fs * .05)), (cx, cy + int(fs * .15)), (170, 130, 115), max(1, fs // 30))
+    cv2.ellipse(img, (cx, cy + int(fs * .28)), (int(fs * .14), int(fs * .04)), 0, 0, 360, (120, 50, 50), -1, cv2.LINE_AA)
+    return img

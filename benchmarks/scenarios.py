@@ -233,7 +233,7 @@ def cost_and_qa(clips):
                     ex_no += q["answer"] == "no"
         events = np.mean([len(m["events"]) for m in metas])
         rows.append(f"  {name:15s} build+physics {ms:6.2f} ms/clip (32 frames, 480 Hz)  "
-                    f"events/clip {events:5.1f}  predictive QA/clip {n_pred / clips:.2f}")
+                    f"events/clip {events:5.1f}  yes/no predictive QA/clip {n_pred / clips:.2f}")
     rows.append(f"  QA over {clips} clips per scenario: predictive yes {yes} / no {no}; existence yes {ex_yes} / no {ex_no}")
     return rows
 

@@ -119,9 +119,11 @@ def detect_transitions(hists: np.ndarray, thumbs: np.ndarray, p: ShotParams = Sh
                 continue  # the two sides are not different shots
             (a, b), total = res
             near = [c for c in cuts if a - 1 <= c <= b + 1 or abs(t - c) <= w]
-            # a hard cut that carries most of the change across the window wins over the span
-            # (the span then only reflects motion next to the cut); otherwise the span wins
-            if any(d[c] >= 0.5 * total for c in near):
+            # a hard cut that carries most of the change across the window wins over the span (the
+            # span then only reflects motion next to the cut), unless the frames at the cut are
+            # much darker than both sides: a jump through black inside a fade
+            lit = min(thumbs[max(0, t - 2 * w):max(1, t - w)].mean(), thumbs[min(n - 1, t + w):t + 2 * w].mean())
+            if any(d[c] >= 0.5 * total and min(thumbs[c - 1].mean(), thumbs[c].mean()) > 0.5 * lit for c in near):
                 continue
             for c in near:
                 found.remove((c, c))
@@ -146,12 +148,22 @@ def _gradual_span(hists, thumbs, c: int, w: int) -> tuple[tuple[int, int], float
     total = float(_dist(ra_h, ra_t, rb_h, rb_t))
     if total < 0.5 * max(tol_a, tol_b):
         return None
+    # a fade is also recognised by light: frames darker than their side's reference are in it
+    lum = thumbs.mean(1)
+    dark_a, dark_b = 0.93 * float(lum[a0:a1].min()), 0.93 * float(lum[b0:b1].min())
     start = c
-    while start > a0 and da[start - 1] > tol_a:
+    while start > a0 and (da[start - 1] > tol_a or lum[start - 1] < dark_a):
         start -= 1
     end = c
-    while end < b1 and db[end] > tol_b:
+    while end < b1 and (db[end] > tol_b or lum[end] < dark_b):
         end += 1
+    if end > start and lum[start:end].min() < 0.8 * max(dark_a, dark_b):
+        # through black: the fade goes on for as long as the light keeps changing or stays black
+        black = 0.5 * max(dark_a, dark_b)
+        while start > 0 and (abs(lum[start - 1] - lum[start]) > 0.01 or lum[start - 1] < black):
+            start -= 1
+        while end < n and (abs(lum[end] - lum[end - 1]) > 0.01 or lum[end] < black):
+            end += 1
     if end <= start:  # the peak sits on a single step between the references: a soft cut
         return (c, c), total
     return (start, end), total

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from orrery.sim.params import F, I, C, ParamSpace, sample_params
+from orrery.sim.params import C, F, I, ParamSpace, sample_params
 from orrery.sim.simulate import plan
 from orrery.sim.spec import parse_spec
 

@@ -82,7 +82,9 @@ class Scenario(ABC):
         """Place the bodies of one clip for parameters `p`."""
 
     def validate(self, path: str, train: dict[str, Region], ood: dict[str, Region]) -> None:
-        """Reject impossible parameter regions (e.g. more objects than fit); raise SpecError."""
+        """Reject impossible parameter regions (e.g. more objects than fit); raise SpecError.
+        The default accepts every region the parameters' validity limits allow."""
+        return None
 
     def camera(self, size: int) -> Camera:
         return Camera(self.origin[0], self.origin[1], self.extent, size)

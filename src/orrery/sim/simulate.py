@@ -19,10 +19,10 @@ from ..data.clip import Clip
 from ..data.manifest import SPLITS, write_manifest
 from ..data.shards import json_bytes, write_shard
 from .annotate import annotate
+from .params import SpecError, sample_params
 from .render import Renderer
 from .scenario import BuildContext, get_scenario
 from .spec import ResolvedEntry, Spec, dump_spec, load_spec, parse_spec
-from .params import SpecError, sample_params
 
 
 @dataclass(frozen=True)
@@ -185,8 +185,9 @@ def simulate(spec: str | Path | dict, out: str | Path, workers: int = 1, executo
              ray_address: str | None = None, progress: bool = True) -> dict:
     """Generate the dataset of `spec` into `out`; returns {'counts': {split: n}, 'rejected': [...],
     'datasheet': path}. Resumes a killed run in the same folder."""
-    from ..exec import make_executor
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..exec import make_executor
 
     spec_obj, entries = parse_spec(spec) if isinstance(spec, dict) else load_spec(spec)
     out = Path(out)

@@ -35,6 +35,7 @@ FRINGE_PX = 0.5
 UNMIX_RES = 12.0  # RGB units: pixels one colour explains worse than this may be two-colour blends
 UNMIX_GAIN = 0.35  # ... and are split when two colours leave at most this fraction of the residual^2
 UNMIX_SUM = 1.3  # two fringes overlap at a seam: coverages may sum past 1 (each fill is ~0.5 px fat)
+FOREGROUND = 8  # summed |RGB - background| below which a pixel is background (MIN_ALPHA of any colour is > 12)
 PRESENT_ALPHA = 0.85  # a colour takes part in a blend only if it has a near-opaque pixel in the frame
 
 
@@ -123,65 +124,75 @@ def coverage(frames: np.ndarray, background: np.ndarray | None = None,
     """
     pal = (palette_array() if palette is None else np.asarray(palette)).astype(np.float32)  # [K, 3]
     t, h, w, _ = frames.shape
+    k = pal.shape[0]
     if background is None:
-        bg = np.broadcast_to(np.asarray(BACKGROUND, np.float32), (h, w, 3))
+        bg = np.broadcast_to(np.asarray(BACKGROUND, np.uint8), (h, w, 3))
     else:
-        bg = np.asarray(background, np.float32)
+        bg = np.asarray(background)
         if bg.shape != (h, w, 3):
             raise ValueError(f"background: expected [{h}, {w}, 3] like the frames, got {list(bg.shape)}")
-    d = frames.astype(np.float32) - bg  # [T, H, W, 3]
-    u = pal[None, None, :, :] - bg[:, :, None, :]  # [H, W, K, 3] blend direction per colour
-    uu = np.maximum((u * u).sum(-1), 1.0)  # [H, W, K]
-    du = np.einsum("thwc,hwkc->thwk", d, u)  # [T, H, W, K]
+    # only pixels that differ from the background can hold an object (most of a frame does not)
+    diff = frames.astype(np.int16) - bg.astype(np.int16)  # [T, H, W, 3]
+    idx = np.nonzero(np.abs(diff).sum(-1) > FOREGROUND)  # (t, row, col) of P pixels
+    d = diff[idx].astype(np.float32)  # [P, 3]
+    u = pal[None, :, :] - bg[idx[1], idx[2]].astype(np.float32)[:, None, :]  # [P, K, 3] blend directions
+    uu = np.maximum((u * u).sum(-1), 1.0)  # [P, K]
+    du = np.einsum("pc,pkc->pk", d, u)
     alpha = np.clip(du / uu, 0.0, 1.0)
-    dd = (d * d).sum(-1)[..., None]  # [T, H, W, 1]
-    # |d - a u|^2 = |d|^2 - 2 a d.u + a^2 |u|^2, without materialising [T, H, W, K, 3]
+    dd = (d * d).sum(-1)[:, None]
+    # |d - a u|^2 = |d|^2 - 2 a d.u + a^2 |u|^2, without materialising [P, K, 3]
     res2 = np.maximum(dd - 2 * alpha * du + alpha * alpha * uu, 0.0)
-    best = res2.argmin(-1)  # [T, H, W]
-    onehot = np.arange(pal.shape[0]) == best[..., None]
-    ok = onehot & (res2 < RESIDUAL_TOL**2) & (alpha >= MIN_ALPHA)
-    weights = np.where(ok, alpha, 0.0).astype(np.float32)
-    _unmix_pairs(weights, d, u, res2.min(-1), alpha, res2)
+    best = res2.argmin(-1)
+    ok = (np.arange(k) == best[:, None]) & (res2 < RESIDUAL_TOL**2) & (alpha >= MIN_ALPHA)
+    wflat = np.where(ok, alpha, 0.0).astype(np.float32)  # [P, K]
+    _unmix_pairs(wflat, d, u, alpha, res2, idx, (t, h, w, k))
+    weights = np.zeros((t, h, w, k), np.float32)
+    weights[idx] = wflat
     core = weights >= CORE_ALPHA
     # keep only weight next to a core pixel (3x3 neighbourhood): stray blends between two touching
     # objects have no opaque neighbour of their apparent colour
-    near = core.copy()
-    near[:, 1:] |= core[:, :-1]
-    near[:, :-1] |= core[:, 1:]
-    near2 = near.copy()
-    near2[:, :, 1:] |= near[:, :, :-1]
-    near2[:, :, :-1] |= near[:, :, 1:]
-    weights *= near2
+    weights *= _grow(core, 1)
     return weights, core
 
 
-def _unmix_pairs(weights: np.ndarray, d: np.ndarray, u: np.ndarray, best_res2: np.ndarray,
-                 alpha: np.ndarray, res2: np.ndarray) -> None:
+def _grow(mask: np.ndarray, r: int) -> np.ndarray:
+    """Dilate bool [T, H, W, K] by r pixels along rows and columns (a (2r+1)^2 square)."""
+    for axis in (1, 2):
+        grown = mask.copy()
+        for shift in range(1, r + 1):
+            lo = [slice(None)] * 4
+            hi = [slice(None)] * 4
+            lo[axis], hi[axis] = slice(shift, None), slice(None, -shift)
+            grown[tuple(lo)] |= mask[tuple(hi)]
+            grown[tuple(hi)] |= mask[tuple(lo)]
+        mask = grown
+    return mask
+
+
+def _unmix_pairs(wflat: np.ndarray, d: np.ndarray, u: np.ndarray, alpha: np.ndarray, res2: np.ndarray,
+                 idx: tuple, shape: tuple) -> None:
     """Where two objects touch, a pixel mixes two palette colours and can pass for a third one
     (red + green reads as orange at half coverage). Pixels that one colour explains poorly are
-    re-solved as a blend of two colours present in that frame; when that explains them much better,
-    their weight is split between those two. Edits `weights` [T, H, W, K] in place."""
-    t_idx, r_idx, c_idx = np.nonzero((best_res2 > UNMIX_RES**2) & ((d * d).sum(-1) > UNMIX_RES**2))
-    if t_idx.size == 0:
+    re-solved as a blend of two colours present next to them; when that explains them much better,
+    their weight is split between those two. Edits `wflat` [P, K] (the foreground pixels) in place."""
+    best_res2 = res2.min(-1)
+    cand = np.flatnonzero((best_res2 > UNMIX_RES**2) & ((d * d).sum(-1) > UNMIX_RES**2))
+    if cand.size == 0:
         return
-    k = u.shape[2]
+    k = u.shape[1]
     # colours present next to the pixel: an almost opaque, well explained pixel within 2 px
-    present = (alpha >= PRESENT_ALPHA) & (res2 < UNMIX_RES**2)  # [T, H, W, K]
-    for axis in (1, 2):
-        grown = present.copy()
-        for shift in (1, 2):
-            grown[(slice(None),) * axis + (slice(shift, None),)] |= present[(slice(None),) * axis + (slice(None, -shift),)]
-            grown[(slice(None),) * axis + (slice(None, -shift),)] |= present[(slice(None),) * axis + (slice(shift, None),)]
-        present = grown
-    present = present[t_idx, r_idx, c_idx]  # [P, K]
-    dd = d[t_idx, r_idx, c_idx]  # [P, 3]
-    uu = u[r_idx, c_idx]  # [P, K, 3]
-    best = best_res2[t_idx, r_idx, c_idx].copy()
-    choice = np.full((t_idx.size, 2), -1)
-    amounts = np.zeros((t_idx.size, 2))
+    present = np.zeros(shape, dtype=bool)
+    present[idx] = (alpha >= PRESENT_ALPHA) & (res2 < UNMIX_RES**2)
+    present = _grow(present, 2)[idx[0][cand], idx[1][cand], idx[2][cand]]  # [C, K]
+    dd, uu, best = d[cand], u[cand], best_res2[cand].copy()
+    choice = np.full((cand.size, 2), -1)
+    amounts = np.zeros((cand.size, 2))
     for i in range(k):
         for j in range(i + 1, k):
-            ui, uj = uu[:, i], uu[:, j]  # [P, 3]
+            pair_ok = present[:, i] & present[:, j]
+            if not pair_ok.any():
+                continue
+            ui, uj = uu[:, i], uu[:, j]  # [C, 3]
             a11, a22, a12 = (ui * ui).sum(-1), (uj * uj).sum(-1), (ui * uj).sum(-1)
             b1, b2 = (dd * ui).sum(-1), (dd * uj).sum(-1)
             det = a11 * a22 - a12 * a12
@@ -191,17 +202,17 @@ def _unmix_pairs(weights: np.ndarray, d: np.ndarray, u: np.ndarray, best_res2: n
             r = dd - x1[:, None] * ui - x2[:, None] * uj
             rr = (r * r).sum(-1)
             better = (rr < UNMIX_GAIN * best) & (x1 >= MIN_ALPHA) & (x2 >= MIN_ALPHA) \
-                & (x1 + x2 <= UNMIX_SUM) & present[:, i] & present[:, j]
+                & (x1 + x2 <= UNMIX_SUM) & pair_ok
             best = np.where(better, rr, best)
             choice[better] = (i, j)
             amounts[better] = np.stack([x1, x2], -1)[better]
     hit = choice[:, 0] >= 0
     if not hit.any():
         return
-    t_idx, r_idx, c_idx, choice, amounts = t_idx[hit], r_idx[hit], c_idx[hit], choice[hit], amounts[hit]
-    weights[t_idx, r_idx, c_idx, :] = 0.0
-    weights[t_idx, r_idx, c_idx, choice[:, 0]] = amounts[:, 0]
-    weights[t_idx, r_idx, c_idx, choice[:, 1]] = amounts[:, 1]
+    rows, choice, amounts = cand[hit], choice[hit], amounts[hit]
+    wflat[rows, :] = 0.0
+    wflat[rows, choice[:, 0]] = amounts[:, 0]
+    wflat[rows, choice[:, 1]] = amounts[:, 1]
 
 
 def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | None = None,
@@ -227,12 +238,13 @@ def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | N
     k = len(ids)
 
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)  # pixel centres
-    area = weights.sum(axis=(1, 2), dtype=np.float64)  # [T, K]
+    flat = weights.reshape(t, h * w, k).transpose(0, 2, 1)  # [T, K, HW]
+    area = flat.sum(-1, dtype=np.float64)  # [T, K]
     visible = (area >= MIN_AREA) & core.any(axis=(1, 2))
     safe = np.where(area > 0, area, 1.0)
-    cx = np.einsum("thwk,hw->tk", weights, cols) / safe
-    cy = np.einsum("thwk,hw->tk", weights, rows) / safe
-    centroid_px = np.stack([cx, cy], -1)
+    centres = np.stack([cols.ravel(), rows.ravel()], -1).astype(np.float32)  # [HW, 2]
+    centroid_px = np.matmul(flat, centres).astype(np.float64) / safe[..., None]  # [T, K, 2]
+    cx, cy = centroid_px[..., 0], centroid_px[..., 1]
     centroid_px[~visible] = np.nan
 
     # second moments (and the 4-fold harmonic for squares) about the centroid
@@ -253,13 +265,11 @@ def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | N
             if abs(z4) > 0.05 * (ww * (dx * dx + dy * dy) ** 2).sum():
                 orientation[ti, ki] = ((np.angle(z4) - np.pi) / 4.0) % (np.pi / 2)
 
-    rgb = np.full((t, k, 3), np.nan)
     ncore = core.sum(axis=(1, 2))  # [T, K]
-    fl = frames.astype(np.float64)
-    for ki in range(k):
-        s = np.einsum("thwc,thw->tc", fl, core[..., ki].astype(np.float64))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rgb[:, ki] = s / ncore[:, ki, None]
+    coref = core.reshape(t, h * w, k).transpose(0, 2, 1).astype(np.float32)  # [T, K, HW]
+    sums = np.matmul(coref, frames.reshape(t, h * w, 3).astype(np.float32)).astype(np.float64)  # [T, K, 3]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rgb = sums / ncore[..., None]
     rgb[~visible] = np.nan
 
     size_px = np.maximum(np.sqrt(area / np.pi) - FRINGE_PX, 0.0)

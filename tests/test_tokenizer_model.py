@@ -8,7 +8,7 @@ import torch
 
 from orrery.tokenizer.checkpoint import load_tokenizer, save_tokenizer
 from orrery.tokenizer.codec import decode_clips, encode_clips, padded_length
-from orrery.tokenizer.config import COMPRESSIONS, ConfigError, make_config, parse_overrides
+from orrery.tokenizer.config import COMPRESSIONS, ConfigError, make_config
 from orrery.tokenizer.layers import Stem
 from orrery.tokenizer.model import VideoTokenizer
 
@@ -100,7 +100,7 @@ def test_save_load_gives_identical_outputs(tmp_path):
     frames = np.random.default_rng(5).integers(0, 256, size=(2, 5, 16, 16, 3), dtype=np.uint8)
     idx = encode_clips(model, frames)
     rec = decode_clips(model, idx, 5)
-    save_tokenizer(tmp_path / "checkpoints" / "step-7.safetensors", model, {"step": 7})
+    save_tokenizer(tmp_path / "tokenizer.safetensors", model, {"step": 7})
     loaded, meta = load_tokenizer(tmp_path)
     assert meta["step"] == 7 and loaded.cfg == cfg
     assert torch.equal(loaded.latent_mean, model.latent_mean)
@@ -112,7 +112,7 @@ def test_save_load_gives_identical_outputs(tmp_path):
 def test_load_errors_name_the_problem(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_tokenizer(tmp_path / "nope")
-    with pytest.raises(FileNotFoundError, match="no complete checkpoint"):
+    with pytest.raises(FileNotFoundError, match="no tokenizer.safetensors and no complete training checkpoint"):
         load_tokenizer(tmp_path)
     model = VideoTokenizer(make_config("tiny"))
     path = save_tokenizer(tmp_path / "t.safetensors", model)
@@ -134,18 +134,18 @@ def test_codec_pads_time_causally():
 
 
 def test_config_validation_names_fields():
-    with pytest.raises(ConfigError, match="tokenizer.compression: .*power of two"):
+    with pytest.raises(ConfigError, match="model.compression: .*power of two"):
         make_config("tiny", {"compression": "3x4x4"})
-    with pytest.raises(ConfigError, match="tokenizer.chanels: unknown key"):
+    with pytest.raises(ConfigError, match="model.chanels: unknown key"):
         make_config("tiny", {"chanels": 8})
-    with pytest.raises(ConfigError, match="tokenizer.fsq_levels"):
+    with pytest.raises(ConfigError, match="model.fsq_levels"):
         make_config("tiny", {"fsq_levels": [8, 1]})
+    with pytest.raises(ConfigError, match="model.channels: expected an integer"):
+        make_config("tiny", {"channels": "wide"})
+    with pytest.raises(ConfigError, match="model.groups: 5 does not divide"):
+        make_config("tiny", {"groups": 5})
     with pytest.raises(ConfigError, match="unknown preset 'huge'"):
         make_config("huge")
-    with pytest.raises(ConfigError, match="not key=value"):
-        parse_overrides(["channels"])
-    assert parse_overrides(["fsq_levels=[8,5,5,5]", "attention=true"]) == {"fsq_levels": [8, 5, 5, 5],
-                                                                           "attention": True}
     cfg = make_config("tiny", {"kind": "fsq", "fsq_levels": [8, 5, 5, 5]})
     assert cfg.codebook_size == 1000
     model = VideoTokenizer(make_config("tiny", {"kind": "fsq", "compression": "4x8x8"}))

@@ -1,26 +1,37 @@
 """Typed configuration of a video tokenizer: architecture, quantiser and loss weights, with named
 size presets (`tiny`, `small`, `base`) that differ only in numbers, and compression presets
-written time x height x width ("1x4x4", "4x4x4", "4x8x8")."""
+written time x height x width ("1x4x4", "4x4x4", "4x8x8"). Configs are dataclasses read by
+`orrery.train.config` (unknown keys and wrong types fail with the field path)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from ..train.config import ConfigError, from_dict, merge
 
 COMPRESSIONS = ("1x4x4", "4x4x4", "4x8x8")
+LOSS_WEIGHTS = ("l1_weight", "l2_weight", "ssim_weight", "gradient_weight", "adversarial_weight")
 
 
-class ConfigError(ValueError):
-    """A tokenizer config is invalid; the message names the field path and the reason."""
+def parse_compression(v: str) -> tuple[int, int, int]:
+    """'4x8x8' -> (4, 8, 8); factors must be powers of two, height = width."""
+    parts = str(v).lower().split("x")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise ConfigError("compression", f"expected TxHxW like '4x8x8' (e.g. {', '.join(COMPRESSIONS)}), got {v!r}")
+    t, h, w = (int(p) for p in parts)
+    if h != w:
+        raise ConfigError("compression", f"height and width factors must be equal, got {v!r}")
+    for name, f in (("time", t), ("space", h)):
+        if f & (f - 1):
+            raise ConfigError("compression", f"{name} factor must be a power of two, got {f} in {v!r}")
+    return t, h, w
 
 
-class TokenizerConfig(BaseModel):
+@dataclass(frozen=True)
+class TokenizerConfig:
     """Everything that defines a tokenizer's network and its training loss (not the optimiser)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["continuous", "fsq"] = "continuous"
     compression: str = "1x4x4"  # time x height x width
@@ -43,64 +54,44 @@ class TokenizerConfig(BaseModel):
     gradient_weight: float = 0.2
     adversarial_weight: float = 0.0
 
-    @field_validator("compression")
-    @classmethod
-    def _compression(cls, v: str) -> str:
-        parts = v.lower().split("x")
-        if len(parts) != 3 or not all(p.isdigit() and int(p) >= 1 for p in parts):
-            raise ValueError(f"expected TxHxW like '4x8x8' (one of {', '.join(COMPRESSIONS)}), got {v!r}")
-        t, h, w = (int(p) for p in parts)
-        if h != w:
-            raise ValueError(f"height and width factors must be equal, got {v!r}")
-        for name, f in (("time", t), ("space", h)):
-            if f & (f - 1):
-                raise ValueError(f"{name} factor must be a power of two, got {f} in {v!r}")
-        return f"{t}x{h}x{w}"
-
-    @field_validator("fsq_levels")
-    @classmethod
-    def _levels(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if not v or any(level < 2 for level in v):
-            raise ValueError(f"each FSQ level must be >= 2 and there must be at least one, got {list(v)}")
-        return v
-
-    @field_validator("channel_mult")
-    @classmethod
-    def _mult(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if not v or any(m < 1 for m in v):
-            raise ValueError(f"multipliers must be >= 1, got {list(v)}")
-        return v
-
-    @model_validator(mode="after")
-    def _consistent(self) -> TokenizerConfig:
-        positive = ("channels", "blocks", "temporal_kernel", "groups", "latent_channels", "stem_factor")
-        for name in positive:
+    def validate(self) -> None:
+        parse_compression(self.compression)
+        if not self.fsq_levels or any(level < 2 for level in self.fsq_levels):
+            raise ConfigError("fsq_levels", f"each level must be >= 2, at least one, got {list(self.fsq_levels)}")
+        if not self.channel_mult or any(m < 1 for m in self.channel_mult):
+            raise ConfigError("channel_mult", f"multipliers must be >= 1, got {list(self.channel_mult)}")
+        for name in ("channels", "blocks", "temporal_kernel", "groups", "latent_channels", "stem_factor"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(name, f"must be >= 1, got {getattr(self, name)}")
         if self.mid_blocks < 0:
-            raise ValueError(f"mid_blocks: must be >= 0, got {self.mid_blocks}")
+            raise ConfigError("mid_blocks", f"must be >= 0, got {self.mid_blocks}")
         if self.stem_factor & (self.stem_factor - 1) or self.stem_factor < 2:
-            raise ValueError(f"stem_factor: must be a power of two >= 2, got {self.stem_factor}")
+            raise ConfigError("stem_factor", f"must be a power of two >= 2, got {self.stem_factor}")
         if self.stem == "haar" and self.stem_factor not in (2, 4):
-            raise ValueError(f"stem_factor: the haar stem supports 2 or 4, got {self.stem_factor}")
+            raise ConfigError("stem_factor", f"the haar stem supports 2 or 4, got {self.stem_factor}")
         if self.space_factor < self.stem_factor:
-            raise ValueError(f"compression: space factor {self.space_factor} is below stem_factor {self.stem_factor}")
+            raise ConfigError("compression", f"space factor {self.space_factor} is below stem_factor "
+                                             f"{self.stem_factor}")
         for w in self.widths:
             if w % self.groups:
-                raise ValueError(f"groups: {self.groups} does not divide stage width {w}")
-        for name in ("l1_weight", "l2_weight", "ssim_weight", "gradient_weight", "adversarial_weight"):
+                raise ConfigError("groups", f"{self.groups} does not divide stage width {w}")
+        for name in LOSS_WEIGHTS:
             if getattr(self, name) < 0:
-                raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
-        return self
+                raise ConfigError(name, f"must be >= 0, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..train.config import to_dict
+
+        return to_dict(self)
 
     # Derived numbers ---------------------------------------------------------------------------
     @property
     def time_factor(self) -> int:
-        return int(self.compression.split("x")[0])
+        return parse_compression(self.compression)[0]
 
     @property
     def space_factor(self) -> int:
-        return int(self.compression.split("x")[1])
+        return parse_compression(self.compression)[1]
 
     @property
     def space_stages(self) -> int:
@@ -142,44 +133,13 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def _format_error(err: ValidationError, prefix: str) -> str:
-    lines = []
-    for e in err.errors():
-        path = ".".join([prefix, *(str(p) for p in e["loc"])]) if e["loc"] else prefix
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = f"unknown key (known: {', '.join(TokenizerConfig.model_fields)})"
-        lines.append(f"{path}: {msg}")
-    return "; ".join(lines)
-
-
 def make_config(preset: str = "tiny", overrides: dict[str, Any] | None = None,
-                prefix: str = "tokenizer") -> TokenizerConfig:
-    """A preset with overrides applied, validated; errors name the field path."""
+                path: str = "model") -> TokenizerConfig:
+    """A size preset with overrides applied, validated; errors name the field path."""
     if preset not in PRESETS:
-        raise ConfigError(f"{prefix}.preset: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    return config_from_dict({**PRESETS[preset], **(overrides or {})}, prefix=prefix)
+        raise ConfigError("preset", f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    return config_from_dict(merge(PRESETS[preset], overrides or {}), path)
 
 
-def config_from_dict(d: dict[str, Any], prefix: str = "tokenizer") -> TokenizerConfig:
-    if not isinstance(d, dict):
-        raise ConfigError(f"{prefix}: expected a mapping, got {type(d).__name__}")
-    try:
-        return TokenizerConfig(**d)
-    except ValidationError as err:
-        raise ConfigError(_format_error(err, prefix)) from None
-
-
-def parse_overrides(items: list[str], prefix: str = "tokenizer") -> dict[str, Any]:
-    """['channels=32', 'fsq_levels=[8,5,5,5]'] -> {'channels': 32, 'fsq_levels': [8, 5, 5, 5]}.
-    Values are read as YAML scalars/lists (safe_load: never code)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"{prefix}: override {item!r} is not key=value")
-        try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{prefix}.{key.strip()}: cannot read value {value!r} ({e})") from None
-    return out
+def config_from_dict(d: dict[str, Any], path: str = "model") -> TokenizerConfig:
+    return from_dict(TokenizerConfig, d, path)

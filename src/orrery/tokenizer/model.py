@@ -156,8 +156,9 @@ class VideoTokenizer(nn.Module):
         return self.decode(self.encode(video))
 
     # Training ---------------------------------------------------------------------------------
-    def loss(self, batch: Any) -> tuple[torch.Tensor, dict[str, float]]:
-        """batch: uint8 frames [B, T, H, W, 3], or a mapping with 'frames' -> (loss, logged values)."""
+    def loss(self, batch: Any, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+        """batch: uint8 frames [B, T, H, W, 3], or a mapping with 'frames' -> (loss, logged values).
+        The loss draws no randomness (`generator` is accepted for the training protocol)."""
         frames = batch["frames"] if isinstance(batch, dict) else batch
         target = to_video(frames).to(next(self.parameters()).device)
         recon = self(target)

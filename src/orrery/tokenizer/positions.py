@@ -1,8 +1,11 @@
 """The physics check of a tokenizer: where are the objects in a reconstruction, compared with where
-they are in the original? Until the evaluation part's `orrery.sim.parse.parse_objects` is used,
-positions come from a colour centroid: each palette colour's coverage per pixel is estimated by
-projecting the pixel on that colour (anti-aliased edges are blends with the black background), and
-the coverage-weighted centroid is sub-pixel accurate for the un-occluded discs of the renderer."""
+they are in the original? Two ways to find them, chosen explicitly:
+
+- 'parse': the project's object parser, `orrery.sim.parse.parse_objects` (knows the scenery
+  background, unmixes touching objects): the one to use on dataset clips.
+- 'centroid': a self-contained colour centroid on a black background: each palette colour's coverage
+  per pixel is estimated by projecting the pixel on that colour (anti-aliased edges are blends with
+  black), and the coverage-weighted centroid is sub-pixel accurate for un-occluded discs."""
 
 from __future__ import annotations
 
@@ -41,12 +44,27 @@ def colour_centroids(frames: np.ndarray, colour_ids: np.ndarray, min_coverage: f
     return out
 
 
-def position_errors(original: np.ndarray, recon: np.ndarray, colour_ids: np.ndarray) -> dict[str, float]:
-    """Distance (px) between colour centroids in the original and the reconstruction of one clip
-    (frames uint8 [T, H, W, 3] each). Returns mean and max over found objects, and the fraction of
-    objects found in the original that the reconstruction lost entirely."""
-    a = colour_centroids(original, colour_ids)
-    b = colour_centroids(recon, colour_ids)
+def object_positions(frames: np.ndarray, colour_ids: np.ndarray, method: str = "centroid",
+                     camera=None, background: np.ndarray | None = None) -> np.ndarray:
+    """frames uint8 [T, H, W, 3] -> positions [T, K, 2] px (column, row), NaN where not found."""
+    if method == "centroid":
+        return colour_centroids(frames, colour_ids)
+    if method == "parse":
+        from ..sim.camera import Camera
+        from ..sim.parse import parse_objects
+
+        cam = camera or Camera(0.0, 0.0, 1.0, frames.shape[1])  # pixel positions do not depend on it
+        return parse_objects(frames, cam, background, colour_ids=colour_ids).centroid_px
+    raise ValueError(f"method: {method!r} is not one of 'parse', 'centroid'")
+
+
+def position_errors(original: np.ndarray, recon: np.ndarray, colour_ids: np.ndarray, method: str = "centroid",
+                    camera=None, background: np.ndarray | None = None) -> dict[str, float]:
+    """Distance (px) between object positions found in the original and in the reconstruction of
+    one clip (frames uint8 [T, H, W, 3] each). Returns mean and max over objects found in both, and
+    the fraction of objects found in the original that the reconstruction lost entirely."""
+    a = object_positions(original, colour_ids, method, camera, background)
+    b = object_positions(recon, colour_ids, method, camera, background)
     found = ~np.isnan(a[..., 0])
     both = found & ~np.isnan(b[..., 0])
     d = np.linalg.norm(a - b, axis=-1)[both]

@@ -1,0 +1,199 @@
+"""Training a tokenizer with the shared loop (`orrery.train.train`): the run config (model, data,
+train), the clip datasets it reads, and the export that follows training (EMA weights plus the
+latent normalisation, `RUN/tokenizer.safetensors` and its `.json` sidecar)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..train import TrainConfig, load_checkpoint, model_weights, resolve, to_dict, train
+from ..train.checkpoint import code_version
+from ..train.config import ConfigError
+from .checkpoint import save_tokenizer
+from .config import PRESETS as MODEL_PRESETS
+from .config import TokenizerConfig
+from .model import VideoTokenizer
+from .stats import fit_latent_stats
+from .synthetic import bouncing_discs
+
+SYNTHETIC = "synthetic"  # --data value: rendered bouncing discs instead of a dataset folder
+
+
+@dataclass(frozen=True)
+class TokenizerDataConfig:
+    """What the tokenizer trains on. Dataset clips are cut into consecutive windows of `frames`."""
+
+    frames: int = 0  # frames per training window; 0 = 1 + 2 s_t
+    synthetic_clips: int = 256  # --data synthetic: clips rendered for training (and 1/8 as many for validation)
+    synthetic_frames: int = 17  # ... their length
+    size: int = 64  # ... and side in pixels
+    objects: int = 3  # ... discs per clip
+    cache: bool = True  # keep decoded dataset clips in memory
+
+    def validate(self) -> None:
+        for name in ("synthetic_clips", "synthetic_frames", "size", "objects"):
+            if getattr(self, name) < 1:
+                raise ConfigError(name, f"must be >= 1, got {getattr(self, name)}")
+        if self.frames < 0:
+            raise ConfigError("frames", f"must be >= 0 (0 = automatic), got {self.frames}")
+
+
+@dataclass(frozen=True)
+class TokenizerRunConfig:
+    model: TokenizerConfig = field(default_factory=TokenizerConfig)
+    data: TokenizerDataConfig = field(default_factory=TokenizerDataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> None:
+        s_t = self.model.time_factor
+        if self.data.frames and (self.data.frames - 1) % s_t:
+            raise ConfigError("data.frames", f"must be 1 + k * {s_t} for compression {self.model.compression}, "
+                                             f"got {self.data.frames}")
+        if self.data.size % self.model.space_factor:
+            raise ConfigError("data.size", f"must be a multiple of {self.model.space_factor} for compression "
+                                           f"{self.model.compression}, got {self.data.size}")
+
+    @property
+    def window(self) -> int:
+        return self.data.frames or 1 + 2 * self.model.time_factor
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {"model": MODEL_PRESETS["tiny"],
+             "train": {"steps": 1500, "batch_size": 8, "lr": 2e-3, "weight_decay": 0.0, "ema_decay": 0.999,
+                       "val_every": 250, "val_batches": 2, "ckpt_every": 250, "log_every": 25}},
+    "small": {"model": MODEL_PRESETS["small"],
+              "train": {"steps": 20000, "batch_size": 32, "lr": 1e-3, "val_every": 1000, "ckpt_every": 2000}},
+    "base": {"model": MODEL_PRESETS["base"],
+             "train": {"steps": 100000, "batch_size": 64, "lr": 5e-4, "val_every": 2000, "ckpt_every": 5000}},
+}
+
+
+def resolve_config(preset: str, overrides: list[str] = ()) -> TokenizerRunConfig:
+    """defaults <- preset <- `a.b=value` overrides, validated (errors name the field path)."""
+    return resolve(TokenizerRunConfig, PRESETS, preset, list(overrides))
+
+
+class FrameWindows(Dataset):
+    """Consecutive windows of `window` frames of each clip of a dataset split: item i is
+    {'frames': uint8 [window, H, W, 3]} (clips shorter than the window are skipped, and said so)."""
+
+    def __init__(self, clips: Any, window: int):
+        self.clips, self.window = clips, window
+        self.index: list[tuple[int, int]] = []
+        self.skipped = 0
+        for i in range(len(clips)):
+            t = int(clips.store.rows[i].get("n_frames") or clips[i]["frames"].shape[0])
+            if t < window:
+                self.skipped += 1
+            self.index += [(i, s) for s in range(0, t - window + 1, window)]
+        if not self.index:
+            raise ValueError(f"no clip has {window} frames (the training window); lower data.frames")
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, j: int) -> dict:
+        i, s = self.index[j]
+        return {"frames": self.clips[i]["frames"][s:s + self.window]}
+
+
+class ArrayClips(Dataset):
+    """Clips held in memory: uint8 [N, T, H, W, 3] -> items {'frames': uint8 [T, H, W, 3]}."""
+
+    def __init__(self, frames: np.ndarray):
+        self.frames = torch.from_numpy(np.ascontiguousarray(frames))
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"frames": self.frames[i]}
+
+
+def collate_frames(items: list[dict]) -> torch.Tensor:
+    """Items {'frames' [T, H, W, 3]} -> uint8 [B, T, H, W, 3] (metadata is not needed to train)."""
+    return torch.stack([it["frames"] for it in items])
+
+
+def _dataset_fingerprint(root: Path) -> str:
+    h = hashlib.sha256((root / "manifest.parquet").read_bytes())
+    return "manifest-sha256:" + h.hexdigest()[:16]
+
+
+def make_datasets(data: str | Path, cfg: TokenizerRunConfig) -> tuple[Dataset, Dataset | None, str]:
+    """(train set, validation set or None, data fingerprint) for `--data` (a folder or 'synthetic')."""
+    d = cfg.data
+    if str(data) == SYNTHETIC:
+        n_frames = max(d.synthetic_frames, cfg.window)
+        seed = cfg.train.seed
+        tr = bouncing_discs(d.synthetic_clips, n_frames, d.size, np.random.default_rng([seed, 0]), n_objects=d.objects)
+        va = bouncing_discs(max(1, d.synthetic_clips // 8), n_frames, d.size, np.random.default_rng([seed, 1]),
+                            n_objects=d.objects)
+        windows = [c[s:s + cfg.window] for c in tr.frames for s in range(0, n_frames - cfg.window + 1, cfg.window)]
+        fp = f"synthetic:{d.synthetic_clips}x{n_frames}x{d.size}:objects={d.objects}:seed={seed}"
+        return ArrayClips(np.stack(windows)), ArrayClips(va.frames[:, :cfg.window]), fp
+    from ..data.dataset import open_dataset
+
+    root = Path(data)
+    if not (root / "manifest.parquet").exists():
+        raise FileNotFoundError(f"--data {root}: not a dataset folder (no manifest.parquet); "
+                                f"make one with `orrery simulate`, or pass --data {SYNTHETIC}")
+    train_set = FrameWindows(open_dataset(root, "train", cache=d.cache), cfg.window)
+    first = train_set[0]["frames"]
+    s = cfg.model.space_factor
+    if first.shape[1] % s or first.shape[2] % s:
+        raise ValueError(f"--data {root}: frames are {first.shape[1]}x{first.shape[2]}, not multiples of "
+                         f"{s} (compression {cfg.model.compression})")
+    try:
+        val_set = FrameWindows(open_dataset(root, "val", cache=d.cache), cfg.window)
+    except ValueError:  # no validation split in this dataset: train without validation
+        val_set = None
+    return train_set, val_set, _dataset_fingerprint(root)
+
+
+def export_tokenizer(run_dir: Path, cfg: TokenizerRunConfig, train_set: Dataset, fingerprint: str,
+                     stat_batches: int = 16) -> Path:
+    """Load the run's newest checkpoint (EMA weights), fit the latent normalisation on training
+    batches, and write RUN/tokenizer.safetensors + .json (config, latent mean/std, step, data)."""
+    ckpt = load_checkpoint(run_dir)
+    model = VideoTokenizer(cfg.model)
+    model.load_state_dict(model_weights(ckpt))
+    model.eval()
+    n = min(len(train_set), stat_batches * cfg.train.batch_size)
+    batches = (collate_frames([train_set[i] for i in range(j, min(n, j + cfg.train.batch_size))])
+               for j in range(0, n, cfg.train.batch_size))
+    if cfg.model.kind == "continuous":
+        fit_latent_stats(model, batches)
+    extra = {"step": ckpt.step, "data_fingerprint": fingerprint, "code_version": code_version(),
+             "run_config": to_dict(cfg)}
+    return save_tokenizer(run_dir / "tokenizer.safetensors", model, extra)
+
+
+def build_model(cfg: TokenizerConfig, seed: int) -> VideoTokenizer:
+    """A freshly initialised tokenizer whose weights depend on `seed` only. torch's initialisers
+    draw from the global generator, so it is forked (and restored) around them."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return VideoTokenizer(cfg)
+
+
+def train_tokenizer(data: str | Path, cfg: TokenizerRunConfig, run_dir: str | Path, *, progress: bool = True,
+                    stop_after: int | None = None) -> dict[str, Any]:
+    """Train (or resume) a tokenizer into `run_dir` and export it. Returns a summary."""
+    run_dir = Path(run_dir)
+    train_set, val_set, fingerprint = make_datasets(data, cfg)
+    model = build_model(cfg.model, cfg.train.seed)
+    result = train(model, train_set, val_set, cfg.train, run_dir, config=cfg, data_fingerprint=fingerprint,
+                   collate_fn=collate_frames, progress=progress, stop_after=stop_after)
+    path = export_tokenizer(run_dir, cfg, train_set, fingerprint)
+    return {"run": str(run_dir), "step": result.step, "elapsed_s": result.elapsed_s,
+            "samples_per_s": result.samples_per_s, "last": result.last, "tokenizer": str(path),
+            "train_items": len(train_set), "skipped_clips": getattr(train_set, "skipped", 0)}

@@ -132,7 +132,7 @@ def bench_score(bench: str | Path, videos: str | Path, out: str | Path, skip: in
     """Score every video of `videos` against the benchmark `bench`; writes metrics.parquet,
     summary.json (with each video's status) and report.html into `out`."""
     from ..report.html import write_report
-    from .summary import summarise, write_metrics
+    from .summary import json_safe, summarise, write_metrics
 
     bench, videos, out = Path(bench), Path(videos), Path(out)
     info_path = bench / "bench.json"
@@ -200,5 +200,5 @@ def bench_score(bench: str | Path, videos: str | Path, out: str | Path, skip: in
         summary = summarise(rows, stamp, skipped, main="submission")
         result["summary"] = summary
         write_report(out / "report.html", summary, rows, examples)
-    write_text(out / "summary.json", json.dumps(result, indent=1, allow_nan=True))
+    write_text(out / "summary.json", json.dumps(json_safe(result), indent=1, allow_nan=False))
     return result

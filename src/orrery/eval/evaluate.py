@@ -26,7 +26,7 @@ from .scoring import score_clip
 
 FLOOR = "floor"
 DEFAULT_BASELINES = ("copy-last", "constant-velocity")
-MAX_EXAMPLES = 64  # clips whose frames are kept for the report's animations
+MAX_EXAMPLES = 32  # clips whose frames are kept for the report's animations
 
 
 @dataclass
@@ -116,11 +116,11 @@ def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str
     if not rows:
         raise ValueError(f"{data_dir}: no clip of split {split!r} could be evaluated"
                          + (f" ({skipped[0]['reason']})" if skipped else ""))
-    from .summary import summarise, write_metrics
+    from .summary import json_safe, summarise, write_metrics
 
     write_metrics(out / "metrics.parquet", rows)
     summary = summarise(rows, stamp, skipped, main=model_name)
-    write_text(out / "summary.json", json.dumps(summary, indent=1, allow_nan=True))
+    write_text(out / "summary.json", json.dumps(json_safe(summary), indent=1, allow_nan=False))
     if report:
         from ..report.html import write_report
 

@@ -14,7 +14,7 @@ class ModelLoadError(ValueError):
 def load_world_model(run_dir: str | Path) -> WorldModel:
     """A trained world model from its run folder (`config.yaml` + `checkpoints/`).
 
-    The world-model part owns the formats: this hook calls `orrery.models.load.load_world_model`
+    The world-model part owns the formats: this hook calls `orrery.models.world.load_world_model`
     and says plainly when that does not exist or does not know the run's model type."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -24,14 +24,16 @@ def load_world_model(run_dir: str | Path) -> WorldModel:
         raise ModelLoadError(f"{run_dir}: no config.yaml, so not a run folder made by `orrery train`")
     kind = _model_kind(cfg)
     try:
-        from ..models import load as loader  # the world-model part's loader, when it exists
+        from ..models.world import load_world_model as load  # the world-model part's loader
     except ImportError as e:
         raise ModelLoadError(f"{run_dir}: model type {kind!r} cannot be loaded: orrery.models has no run-folder "
-                             f"loader yet (orrery.models.load.load_world_model); {e}") from None
+                             f"loader (orrery.models.world.load_world_model): {e}") from None
     try:
-        return loader.load_world_model(run_dir)
-    except (KeyError, ValueError, NotImplementedError) as e:
+        model = load(run_dir)
+    except (KeyError, ValueError, FileNotFoundError, NotImplementedError) as e:
         raise ModelLoadError(f"{run_dir}: model type {kind!r} is not loadable: {e}") from None
+    model.run_dir = str(run_dir)  # for the model card
+    return model
 
 
 def _model_kind(cfg: Path) -> str:
@@ -41,7 +43,11 @@ def _model_kind(cfg: Path) -> str:
         data = yaml.safe_load(cfg.read_text()) or {}
     except yaml.YAMLError as e:
         raise ModelLoadError(f"{cfg}: not valid YAML: {e}") from None
-    model = data.get("model", {}) if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return "unknown"
+    if data.get("kind"):
+        return str(data["kind"])
+    model = data.get("model", {})
     if isinstance(model, dict):
         return str(model.get("type") or model.get("kind") or model.get("name") or "unknown")
     return str(model)

@@ -86,3 +86,14 @@ def summarise(rows: list[dict], stamp: dict, skipped: list[dict], main: str) -> 
         "clip_scores": {f"{k[0]}|{k[1]}": v for k, v in per_clip.items() if k[4] == "position_error_px"},
     }
 
+
+
+def json_safe(obj):
+    """NaN and infinities -> None, recursively: summary.json stays strict JSON (null = not measured)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj

@@ -36,10 +36,10 @@ def register(app: typer.Typer) -> None:
             summary = curate(input, out, cfg, workers=workers, executor=executor, ray_address=ray_address,
                              progress=not quiet)
         except (ConfigError, InputError, PrivacyGuardError) as e:
-            err.print(f"[red]orrery curate:[/red] {e}", markup=True, highlight=False)
+            err.print(f"[red]orrery curate:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except RuntimeError as e:  # e.g. Ray missing or unreachable
-            err.print(f"[red]orrery curate:[/red] {e}", highlight=False)
+            err.print(f"[red]orrery curate:[/red] {e}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         con = Console()
         con.print(f"{summary['inputs']} input(s): [green]{summary['kept']} clip(s) kept[/green] in "

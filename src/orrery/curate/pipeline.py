@@ -194,18 +194,18 @@ def curate(inp: str | Path, out: str | Path, config: CurateConfig | None = None,
     cfg = config or CurateConfig()
     out = Path(out)
     work = out / "work"
+    resolved = dump_config(cfg)
+    spec = out / "curate.yaml"
+    if spec.exists() and spec.read_text() != resolved and work.is_dir() and any(work.glob("*.json")):
+        raise InputError(f"{out}: holds a curate run made with a different config ({spec}); resume needs the "
+                         "same config: use a new --out, or delete that folder")
+    inputs = list_inputs(inp, exclude=out.resolve())
+    if cfg.privacy.face_blur:
+        FaceBlur(cfg.privacy.face_min_px, cfg.privacy.face_every, cfg.privacy.cascade)  # fails closed, before work
     work.mkdir(parents=True, exist_ok=True)
     clean_temporaries(work)
     clean_temporaries(out)
-    resolved = dump_config(cfg)
-    spec = out / "curate.yaml"
-    if spec.exists() and spec.read_text() != resolved and any(work.glob("*.json")):
-        raise InputError(f"{out}: holds a curate run made with a different config ({spec}); resume needs the "
-                         "same config: use a new --out, or delete that folder")
     write_text(spec, resolved)
-    if cfg.privacy.face_blur:
-        FaceBlur(cfg.privacy.face_min_px, cfg.privacy.face_every, cfg.privacy.cascade)  # fails closed, before work
-    inputs = list_inputs(inp, exclude=out.resolve())
     ids = [input_id(src) for src, _ in inputs]
     results: dict[str, dict] = {}
     tasks = []

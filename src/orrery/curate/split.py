@@ -123,6 +123,8 @@ class SplitShots(Stage):
             bars = 1.0 - (h - top - bot) * (w - left - right) / float(h * w)
             for pi in range(k):
                 t0 = float(video.pts[s2]) + pi * (dur / k)
+                # start on a frame: the first source frame shown at or after the piece's start
+                t0 = float(video.pts[min(e2 - 1, s2 + int(np.searchsorted(video.pts[s2:e2], t0 - 1e-6)))])
                 n_out = max(1, int(np.floor(piece * fps + 1e-6)))
                 idx = resample(video.pts, s2, e2, fps, n_out, t0)
                 crop = video.frames[idx, top:h - bot, left:w - right]  # [T, h', w', 3]

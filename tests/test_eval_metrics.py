@@ -11,7 +11,7 @@ from orrery.eval.scoring import score_clip
 from orrery.eval.synthetic import scene
 from orrery.eval.truth import true_tracks
 from orrery.models.base import Condition
-from orrery.models.baselines import ConstantVelocity, CopyLast, Simulator
+from orrery.models.baselines import ConstantVelocity, CopyLast, LinearFlow, Simulator
 from orrery.sim.camera import Camera
 from orrery.sim.objects import ObjectSpec, StaticSpec
 from orrery.sim.parse import background_image, parse_objects
@@ -105,6 +105,18 @@ def test_constant_velocity_error_is_the_missing_gravity_term():
     expected = G * (1 / FPS) ** 2 * j * (j + 1) / 2 * t.camera.scale
     np.testing.assert_allclose(err, expected, atol=0.2)
     assert mo.gravity_recovered(p, t, meta) == pytest.approx(0.0, abs=0.5)
+
+
+def test_linear_flow_follows_the_ball_where_copy_last_falls_behind():
+    frames, masks, meta = ballistic()
+    tc, h = 4, 6
+    errs = {}
+    for model in (CopyLast(), LinearFlow()):
+        pred = model.rollout(frames[None, :tc], h)[0]
+        p, t = tracks(meta, np.concatenate([frames[:tc], pred]), 0, tc)
+        errs[model.name] = mo.position_error_px(p, t, meta)
+    assert np.all(errs["linear-flow"][:3] < 0.5 * errs["copy-last"][:3])
+    assert errs["linear-flow"][0] < 0.3
 
 
 @pytest.mark.parametrize("k", [1, 3])

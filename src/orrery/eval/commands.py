@@ -15,8 +15,8 @@ def _fail(message: str) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate_cmd(
-        model: str = typer.Option(..., "--model", help="baseline:NAME (copy-last, constant-velocity, simulator) "
-                                                       "or a training run folder"),
+        model: str = typer.Option(..., "--model", help="baseline:NAME (copy-last, constant-velocity, linear-flow, "
+                                                       "simulator) or a training run folder"),
         data: Path = typer.Option(..., "--data", help="dataset folder made by `orrery simulate`"),
         split: str = typer.Option("test", "--split", help="train, val, test or test_ood"),
         out: Path = typer.Option(..., "--out", help="folder for metrics.parquet, summary.json, report.html"),
@@ -50,11 +50,11 @@ def register(app: typer.Typer) -> None:
         t = Table(title=f"{summary['main']} on {split} ({summary['n_clips']} clips)")
         t.add_column("metric")
         for m in summary["models"]:
-            t.add_column(m, justify="right")
+            t.add_column(m.removeprefix("baseline:"), justify="right")
         for name in ("position_error_px", "velocity_error_per_frame", "acceleration_error", "energy_change_error",
                      "objects_lost", "psnr"):
             t.add_row(name, *[f"{summary['overall'][m].get(name, float('nan')):.3g}" for m in summary["models"]])
-        Console().print(t)
+        Console(width=max(100, 24 + 16 * len(summary["models"]))).print(t)
         typer.echo(f"wrote {out / 'report.html'}")
 
     bench = typer.Typer(help="Benchmark for outside models: export context frames, score their videos.",

@@ -5,6 +5,8 @@
   the scene with the renderer. It reads the scene's *static layout* from `Condition.metas`
   (camera, scenery, each object's shape and colour: all visible in the first context frame) but
   never its states: motion comes from pixels only.
+- linear-flow: dense optical flow (Farneback) between the last two context frames, applied again
+  at every step: a pixel-motion baseline that knows nothing of objects.
 - simulator: the oracle. Replays the exact simulated states from `Condition.metas` and renders
   them; its error is the parser's error (the floor).
 
@@ -88,6 +90,34 @@ class ConstantVelocity(WorldModel):
         return out
 
 
+class LinearFlow(WorldModel):
+    """Each pixel keeps moving by the flow measured between the last two context frames: frame j
+    after the context is the last frame warped back along j times that flow."""
+
+    name = "linear-flow"
+
+    def rollout(self, context: np.ndarray, horizon: int, condition: Condition | None = None) -> np.ndarray:
+        import cv2
+
+        check_context(context, horizon)
+        b, tc, h, w = context.shape[:4]
+        out = np.repeat(context[:, -1:], horizon, axis=1)
+        if tc < 2:
+            return out  # no motion to measure: the last frame stays
+        grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)
+        for i in range(b):
+            prev = cv2.cvtColor(context[i, -2], cv2.COLOR_RGB2GRAY)
+            last = cv2.cvtColor(context[i, -1], cv2.COLOR_RGB2GRAY)
+            # flow from last back to prev: where each pixel of the last frame came from, so pulling
+            # from x + j * flow(x) moves content forward by j frames (smooth-flow approximation)
+            flow = cv2.calcOpticalFlowFarneback(last, prev, None, 0.5, 3, 7, 3, 5, 1.1, 0)
+            for j in range(horizon):
+                m = grid + (j + 1) * flow
+                out[i, j] = cv2.remap(context[i, -1], m[..., 0], m[..., 1], cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return out
+
+
 class Simulator(WorldModel):
     """The oracle: renders the clip's exact future states."""
 
@@ -117,6 +147,7 @@ BASELINES: dict[str, type[WorldModel]] = {
     "copy-last": CopyLast,
     "constant-velocity": ConstantVelocity,
     "simulator": Simulator,
+    "linear-flow": LinearFlow,
 }
 
 

@@ -83,21 +83,28 @@ def register_train(train_app: typer.Typer) -> None:
     ) -> None:
         """Train a world model on a dataset; writes checkpoints, metrics.csv and config.yaml."""
         from ..train.config import ConfigError
-        from .world import PRESETS, resolve_world_config, train_world
+        from .world import PRESETS, resolve_world_config, train_ar_world, train_world
 
-        if model == "autoregressive":
-            _fail("--model autoregressive: the GPT over FSQ tokens is not built yet")
-        if model != "diffusion":
+        if model not in ("diffusion", "autoregressive"):
             _fail(f"--model: {model!r} is not one of diffusion, autoregressive")
-        if tokenizer is not None:
-            _fail("--tokenizer: the latent (DiT) diffusion variant is not built yet; the pixel model needs no tokenizer")
+        if model == "diffusion" and tokenizer is not None:
+            _fail("--tokenizer: the latent (DiT) diffusion variant is not built yet; the pixel diffusion model "
+                  "needs no tokenizer (drop --tokenizer)")
+        if model == "autoregressive" and tokenizer is None:
+            _fail("--model autoregressive needs --tokenizer RUN (a discrete 1xSxS tokenizer from "
+                  "`orrery train tokenizer`)")
+        if tokenizer is not None and not tokenizer.exists():
+            _fail(f"--tokenizer {tokenizer}: no such file or folder")
         if preset not in PRESETS:
             _fail(f"--preset: {preset!r} is not one of {', '.join(PRESETS)}")
         if not (data / "manifest.parquet").exists():
             _fail(f"{data}: not a dataset folder (no manifest.parquet); make one with `orrery simulate`")
         try:
-            resolve_world_config(preset, list(set_))
-            res = train_world(data, out, preset, list(set_), progress=progress)
+            if model == "autoregressive":
+                res = train_ar_world(data, out, tokenizer, preset, list(set_), progress=progress)
+            else:
+                resolve_world_config(preset, list(set_))
+                res = train_world(data, out, preset, list(set_), progress=progress)
         except ConfigError as e:
             _fail(f"config: {e}")
         except (ValueError, FileNotFoundError) as e:

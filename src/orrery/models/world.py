@@ -14,6 +14,14 @@ import torch
 
 from ..train import TrainConfig, TrainResult, load_checkpoint, model_weights, resolve, train
 from ..train.config import from_dict
+from .ar_world import (
+    ARModelConfig,
+    ARWorldNet,
+    AutoregressiveWorldModel,
+    TokenWindows,
+    check_tokenizer,
+    collate_tokens,
+)
 from .base import Condition, WorldModel, check_context
 from .pixel_world import PixelModelConfig, PixelWorldModel
 from .windows import FrameWindows, clips_of, collate_windows, data_fingerprint
@@ -82,6 +90,66 @@ def train_world(data: str | Path, out: str | Path, preset: str = "tiny", overrid
     model = PixelWorldModel(cfg.model)
     return train(model, windows, val, cfg.train, out, config=cfg, data_fingerprint=data_fingerprint(data),
                  collate_fn=collate_windows, progress=progress)
+
+
+@dataclass
+class ARWorldConfig:
+    """Everything `orrery train world --model autoregressive --tokenizer RUN` resolves."""
+
+    kind: Literal["autoregressive"] = "autoregressive"
+    tokenizer: str = ""  # the discrete tokenizer's run folder or export (set from --tokenizer)
+    model: ARModelConfig = field(default_factory=ARModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+AR_PRESETS: dict[str, dict] = {
+    "tiny": {"model": {"gpt": {"d_model": 128, "n_layer": 4, "n_head": 4, "text_dim": 64}},
+             "train": {"steps": 1500, "batch_size": 16, "lr": 1e-3, "warmup": 0.03, "ema_decay": 0.995,
+                       "val_every": 250, "ckpt_every": 250, "time_limit_min": 10.0, "weight_decay": 0.05}},
+    "small": {"model": {"gpt": {"d_model": 384, "n_layer": 8, "n_head": 6, "text_dim": 128}},
+              "train": {"steps": 20000, "batch_size": 64, "lr": 5e-4, "val_every": 1000, "ckpt_every": 1000}},
+    "base": {"model": {"gpt": {"d_model": 768, "n_layer": 12, "n_head": 12, "text_dim": 256}},
+             "train": {"steps": 100000, "batch_size": 128, "lr": 3e-4, "val_every": 2000, "ckpt_every": 2000}},
+}
+
+
+def train_ar_world(data: str | Path, out: str | Path, tokenizer: str | Path, preset: str = "tiny",
+                   overrides: list[str] = (), progress: bool = True) -> TrainResult:
+    """Train the GPT over a frozen discrete tokenizer's tokens into run folder `out`."""
+    from ..tokenizer.checkpoint import load_tokenizer
+
+    cfg = resolve(ARWorldConfig, AR_PRESETS, preset, list(overrides))
+    cfg.tokenizer = str(Path(tokenizer).resolve())
+    tok, _ = load_tokenizer(tokenizer)
+    check_tokenizer(tok, tokenizer)
+    windows = TokenWindows(clips_of(data, "train"), tok, cfg.model.context)
+    cfg.model.gpt.vocab = tok.fsq.codebook_size
+    cfg.model.gpt.tokens_per_frame = windows.grid[0] * windows.grid[1]
+    cfg.model.gpt.max_frames = cfg.model.context + 1
+    cfg.model.gpt.action_dim = windows.action_dim
+    if not cfg.model.text:
+        cfg.model.gpt.text_dim = 0
+    try:
+        val = TokenWindows(clips_of(data, cfg.data.val_split), tok, cfg.model.context)
+    except ValueError:
+        val = None
+    net = ARWorldNet(cfg.model)
+    return train(net, windows, val, cfg.train, out, config=cfg,
+                 data_fingerprint=f"{data_fingerprint(data)}:{tokenizer_fingerprint(tokenizer)}",
+                 collate_fn=collate_tokens, progress=progress)
+
+
+def tokenizer_fingerprint(path: str | Path) -> str:
+    """Names the tokenizer weights an AR model was trained on (their sidecar's step and config)."""
+    import hashlib
+    import json
+
+    from ..tokenizer.checkpoint import load_tokenizer
+
+    _, meta = load_tokenizer(path)
+    return hashlib.sha256(json.dumps({k: meta.get(k) for k in ("config", "step")}, sort_keys=True,
+                                     default=str).encode()).hexdigest()[:12]
 
 
 class DiffusionWorldModel(WorldModel):
@@ -160,15 +228,24 @@ class DiffusionWorldModel(WorldModel):
 
 
 def load_world_model(run: str | Path, step: int | None = None, device: str = "cpu", seed: int = 0,
-                     overrides: list[str] = ()) -> DiffusionWorldModel:
+                     overrides: list[str] = ()) -> WorldModel:
     """A trained run folder -> a WorldModel (EMA weights). `overrides` may change inference
-    settings (sampler, steps, residual_temperature, guidance, ctx_noise_infer), e.g. 'steps=2'."""
+    settings of the model config (diffusion: sampler, steps, residual_temperature, guidance,
+    ctx_noise_infer; autoregressive: temperature, top_p), e.g. 'steps=2'."""
     from ..train.config import merge, parse_overrides
 
     ckpt = load_checkpoint(run, step)
     conf = ckpt.sidecar["config"]
+    if conf.get("kind") == "autoregressive":
+        from ..tokenizer.checkpoint import load_tokenizer
+
+        cfg_ar = from_dict(ARModelConfig, merge(conf["model"], parse_overrides(list(overrides))), "model")
+        net_ar = ARWorldNet(cfg_ar)
+        net_ar.load_state_dict(model_weights(ckpt))
+        tok, _ = load_tokenizer(conf["tokenizer"])
+        return AutoregressiveWorldModel(net_ar, tok, seed=seed, device=device)
     if conf.get("kind") != "diffusion":
-        raise ValueError(f"{run}: not a diffusion world model run (kind {conf.get('kind')!r})")
+        raise ValueError(f"{run}: not a world model run (kind {conf.get('kind')!r})")
     model_conf = merge(conf["model"], parse_overrides(list(overrides)))
     cfg = from_dict(PixelModelConfig, model_conf, "model")
     net = PixelWorldModel(cfg)

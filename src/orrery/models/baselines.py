@@ -33,6 +33,9 @@ def _metas(condition: Condition | None, batch: int, who: str) -> list[dict]:
 
 
 def _scene(meta: dict, size: int) -> tuple[Camera, list[StaticSpec], list[ObjectSpec]]:
+    if "camera" not in meta or "objects" not in meta:
+        raise ValueError(f"clip {meta.get('key', '?')}: no scene layout (camera, objects) in its meta; "
+                         "a curated clip cannot be redrawn by a baseline")
     camera = Camera.from_dict(meta["camera"]).resized(size)
     statics = [StaticSpec.from_dict(s) for s in meta.get("statics", [])]
     objects = [ObjectSpec.from_dict(o) for o in meta.get("objects", [])]

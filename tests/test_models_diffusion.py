@@ -247,3 +247,15 @@ def test_rollout_rejects_bad_inputs_clearly():
         wm.rollout(np.zeros((2, 2, SIZE, SIZE, 3), np.uint8), 2, Condition(text=["one"]))
     # A context shorter than Tc is padded by repeating its first frame.
     assert wm.rollout(np.zeros((1, 1, SIZE, SIZE, 3), np.uint8), 2).shape == (1, 2, SIZE, SIZE, 3)
+
+
+def test_warp_moves_content_by_the_flow_and_keeps_its_centroid():
+    from orrery.models.pixel_world import warp
+
+    frames = ballistic_clip(np.random.default_rng(5), 1)  # [1, H, W, 3]
+    img = PixelWorldModel.to_float(torch.from_numpy(frames)[None])[:, 0]  # [1, 3, H, W]
+    assert torch.allclose(warp(img, torch.zeros(1, 2, SIZE, SIZE)), img, atol=1e-6)
+    flow = torch.zeros(1, 2, SIZE, SIZE)
+    flow[:, 0], flow[:, 1] = -0.5, 1.0  # out(p) = img(p + flow): content moves by (+0.5, -1) px
+    out = ((warp(img, flow) + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+    np.testing.assert_allclose(centroid(out)[0] - centroid(frames)[0], [0.5, -1.0], atol=0.05)

@@ -34,6 +34,7 @@ class PixelModelConfig:
     channels: tuple[int, ...] = (32, 64, 64)  # mean (or diffusion) U-Net widths per level
     residual_channels: tuple[int, ...] = (16, 32, 32)  # hybrid: the residual denoiser's widths
     blocks: int = 1
+    warp: bool = False  # mean = last frame warped by a predicted flow, plus a change (else: last + change)
     cond_dim: int = 64
     action_dim: int = 0  # A; set from the data at training time
     text: bool = True
@@ -82,6 +83,19 @@ class _Conditioner(nn.Module):
         return self.mlp(torch.cat(parts, dim=1))
 
 
+def warp(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """Backward warp: out(p) = img(p + flow(p)), bilinear, zeros outside. img [B, C, H, W], flow
+    [B, 2, H, W] in pixels (x, y). Sub-pixel motion then comes from a smooth field rather than from
+    re-drawing anti-aliased edges."""
+    b, _, h, w = img.shape
+    ys, xs = torch.meshgrid(torch.arange(h, device=img.device, dtype=img.dtype),
+                            torch.arange(w, device=img.device, dtype=img.dtype), indexing="ij")
+    gx = (2 * (xs[None] + flow[:, 0]) + 1) / w - 1
+    gy = (2 * (ys[None] + flow[:, 1]) + 1) / h - 1
+    grid = torch.stack([gx, gy], dim=-1)
+    return F.grid_sample(img + 1, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1
+
+
 class PixelWorldModel(nn.Module):
     """batch: {'frames': uint8 [B, Tc + 1, H, W, 3], 'actions': float [B, Tc + 1, A], 'caption': [str]}."""
 
@@ -92,7 +106,7 @@ class PixelWorldModel(nn.Module):
         self.text = HashedTextEncoder(cfg.text_dim) if cfg.text else None
         if cfg.head in ("hybrid", "deterministic"):
             self.mean_cond = _Conditioner(cfg)
-            self.mean_net = UNet(3 * tc, 3, cfg.cond_dim, cfg.channels, cfg.blocks)
+            self.mean_net = UNet(3 * tc, 3 + (2 if cfg.warp else 0), cfg.cond_dim, cfg.channels, cfg.blocks)
         if cfg.head in ("hybrid", "diffusion"):
             self.diff_cond = _Conditioner(cfg)
             extra = 3 if cfg.head == "hybrid" else 0  # the hybrid's denoiser also sees mu
@@ -122,9 +136,13 @@ class PixelWorldModel(nn.Module):
         return self.text(list(texts) if texts is not None else [""] * b)
 
     def mean(self, ctx: torch.Tensor, ctx_sigma: torch.Tensor, actions, text) -> torch.Tensor:
-        """ctx [B, Tc, 3, H, W] -> mu [B, 3, H, W]: the last frame plus a predicted change."""
+        """ctx [B, Tc, 3, H, W] -> mu [B, 3, H, W]: the last frame (warped by a predicted flow when
+        `warp`) plus a predicted change. Both start at zero, i.e. at copy-last."""
         cond = self.mean_cond(torch.zeros_like(ctx_sigma), ctx_sigma, actions, text)
-        return ctx[:, -1] + self.mean_net(rearrange(ctx, "b t c h w -> b (t c) h w"), cond)
+        out = self.mean_net(rearrange(ctx, "b t c h w -> b (t c) h w"), cond)
+        if not self.cfg.warp:
+            return ctx[:, -1] + out
+        return warp(ctx[:, -1], out[:, 3:]) + out[:, :3]
 
     def _diff_net(self, ctx: torch.Tensor, mu: torch.Tensor | None, ctx_sigma, actions, text):
         """The denoiser's network with the conditioning bound: (x_in [B,3,H,W], noise [B]) -> [B,3,H,W]."""

@@ -200,3 +200,13 @@ def test_ddp_two_gloo_processes_match_one_process(tmp_path):
     # The mean of the two half-batch gradients is the full-batch gradient: same weights up to rounding.
     for k, v in single.state_dict().items():
         torch.testing.assert_close(two[k], v, rtol=1e-5, atol=1e-6)
+
+
+def test_bf16_autocast_path_runs_on_cpu(tmp_path):
+    """The CUDA recipe (bf16 autocast) exercised on CPU: same code path, weights stay float32."""
+    cfg = _cfg(steps=3, val_every=3, precision="bf16")
+    model = Regressor()
+    res = train(model, Pairs(32), Pairs(8, 1), cfg, tmp_path, config=ToyConfig(train=cfg), data_fingerprint="fp",
+                progress=False)
+    assert res.step == 3 and all(p.dtype == torch.float32 for p in model.parameters())
+    assert "val/loss" in res.last

@@ -151,3 +151,5 @@ def test_config_validation_names_fields():
     model = VideoTokenizer(make_config("tiny", {"kind": "fsq", "compression": "4x8x8"}))
     # 1 + 8/4 latent frames of 8x8 tokens of log2(1000) bits over 9 frames of 64x64 pixels.
     assert model.bits_per_pixel(9, 64, 64) == pytest.approx(3 * 64 * math.log2(1000) / (9 * 64 * 64))
+    # 8 frames are padded to 9 by the codec and pay for the same 3 latent frames.
+    assert model.bits_per_pixel(8, 64, 64) == pytest.approx(3 * 64 * math.log2(1000) / (8 * 64 * 64))

@@ -80,8 +80,8 @@ def register(app: typer.Typer) -> None:
                   "size": np.array(frames.shape[1:3], dtype=np.int64)}
         if model.fsq is not None:
             arrays["indices"] = z
-            bpp = model.bits_per_pixel(*z.shape and (1 + (z.shape[0] - 1) * model.cfg.time_factor,
-                                                      frames.shape[1], frames.shape[2]))
+            # Bits over the input's own pixels (a clip padded to 1 + k s_t pays for its padding).
+            bpp = z.size * model.fsq.bits_per_code / frames[..., 0].size
             typer.echo(f"tokens {list(z.shape)} of {model.fsq.codebook_size} codes: {bpp:.4f} bits/pixel")
         else:
             if normalize:

@@ -112,10 +112,13 @@ class VideoTokenizer(nn.Module):
         return self.cfg.code_dim, 1 + (t - 1) // s_t, h // s, w // s
 
     def bits_per_pixel(self, t: int, h: int, w: int) -> float:
-        """Bits per pixel (per frame pixel, all three colours) of the raw token indices (FSQ only)."""
+        """Bits per pixel (per frame pixel, all three colours) of the raw token indices (FSQ only).
+        A clip whose T is not 1 + k s_t is padded by the codec, and pays for the padding here."""
         if self.fsq is None:
             raise ValueError("bits_per_pixel: only defined for the discrete (fsq) tokenizer")
-        _, lt, lh, lw = self.latent_shape(t, h, w)
+        s_t = self.cfg.time_factor
+        _, _, lh, lw = self.latent_shape(t, h, w)
+        lt = 1 + -(-(t - 1) // s_t)
         return lt * lh * lw * math.log2(self.fsq.codebook_size) / (t * h * w)
 
     # Encode / decode --------------------------------------------------------------------------

@@ -10,28 +10,24 @@ import io
 from fractions import Fraction
 
 import av
+import cv2
 import numpy as np
 
 CODECS = ("yuv444p", "lossless")
-
-# BT.601 limited range, the decoders' default for untagged SD video, in exact integer arithmetic.
-# Converting here rather than in swscale (whose SIMD paths vary with buffer alignment), and without
-# floating point (a BLAS matmul rounds differently with thread count and alignment), keeps the
-# encoder's input, and so every shard, byte-identical across processes.
-_RGB2YUV = np.array([[66, 129, 25], [-38, -74, 112], [112, -94, -18]], dtype=np.int32)
-_YUV_OFFSET = np.array([16, 128, 128], dtype=np.int32)
-
+_FULL_RANGE = 2  # AVCOL_RANGE_JPEG: 0-255 luma and chroma
 
 def rgb_to_yuv444(frames: np.ndarray) -> np.ndarray:
-    """uint8 [..., H, W, 3] RGB -> uint8 [..., 3, H, W] planar Y, Cb, Cr (BT.601 limited range,
-    8-bit fixed point). Vectorised over a whole clip: one call per clip, not per frame."""
-    r, g, b = (frames[..., k].astype(np.int32) for k in range(3))
-    planes = [np.clip(((m[0] * r + m[1] * g + m[2] * b + 128) >> 8) + off, 0, 255).astype(np.uint8)
-              for m, off in zip(_RGB2YUV, _YUV_OFFSET, strict=True)]
-    return np.stack(planes, axis=-3)
+    """uint8 [T, H, W, 3] RGB -> uint8 [T, 3, H, W] planar Y, Cb, Cr: BT.601 full range (JPEG), the
+    stream is tagged so. OpenCV's 8-bit conversion is fixed-point and bit-exact across its SIMD
+    paths; swscale's varied with buffer alignment and a float32 BLAS matmul with thread count,
+    either of which broke byte-identical shards across worker processes."""
+    t, h, w, _ = frames.shape
+    ycrcb = cv2.cvtColor(np.ascontiguousarray(frames).reshape(t * h, w, 3), cv2.COLOR_RGB2YCrCb)
+    ycrcb = ycrcb.reshape(t, h, w, 3)
+    return np.ascontiguousarray(np.stack([ycrcb[..., 0], ycrcb[..., 2], ycrcb[..., 1]], axis=1))
 
 
-def encode_mp4(frames: np.ndarray, fps: float, codec: str = "yuv444p", crf: int = 18) -> bytes:
+def encode_mp4(frames: np.ndarray, fps: float, codec: str = "yuv444p", crf: int = 12) -> bytes:
     """frames uint8 [T, H, W, 3] -> MP4 bytes. Deterministic: single-threaded x264, no timestamps."""
     if codec not in CODECS:
         raise ValueError(f"codec: {codec!r} is not one of {CODECS}")
@@ -52,12 +48,16 @@ def encode_mp4(frames: np.ndarray, fps: float, codec: str = "yuv444p", crf: int 
             # mbtree=0: at 32-64 px x264's macroblock-tree lookahead reads uninitialised memory (its
             # output changed with MALLOC_PERTURB_), which broke byte-identical shards across workers.
             stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1", "x264-params": "mbtree=0"}
+            stream.codec_context.color_range = _FULL_RANGE
             fmt = "yuv444p"
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.codec_context.thread_count = 1
         planes = rgb_to_yuv444(frames) if fmt == "yuv444p" else frames
         for data in planes:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(data), format=fmt)):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(data), format=fmt)
+            if fmt == "yuv444p":
+                frame.color_range = _FULL_RANGE
+            for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)

@@ -46,6 +46,19 @@ def test_changing_frame_t_never_changes_earlier_latents(compression, kind):
             assert not torch.allclose(z0[:, :, first], z1[:, :, first]), f"frame {t} not seen by latent {first}"
 
 
+@pytest.mark.parametrize("compression", ["4x4x4", "4x8x8"])
+def test_an_image_is_the_first_frame_of_a_clip(compression):
+    # Latent 0 of a clip is the image's latent, and a prefix of 1 + k s_t frames gives the prefix
+    # of the latents: the tokenizer streams.
+    cfg = make_config("tiny", {"compression": compression, "kind": "fsq"})
+    model = _randomised(cfg, seed=8)
+    x = torch.rand(2, 3, 9, 16, 16, generator=torch.Generator().manual_seed(9)) * 2 - 1
+    with torch.no_grad():
+        full = model.encode_indices(x)
+        assert torch.equal(model.encode_indices(x[:, :, :1]), full[:, :1])
+        assert torch.equal(model.encode_indices(x[:, :, :5]), full[:, :2])
+
+
 def test_decoder_is_causal_too():
     cfg = make_config("tiny", {"compression": "4x4x4"})
     model = _randomised(cfg)

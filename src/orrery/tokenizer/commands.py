@@ -57,11 +57,11 @@ def register(app: typer.Typer) -> None:
     @tok.command("encode")
     def encode(
         run: Path = typer.Option(..., "--run", help="tokenizer run folder (or its tokenizer.safetensors)"),
-        input: Path = typer.Option(..., "--input", help="video file, or .npy/.npz of uint8 frames [T, H, W, 3]"),
+        input: Path = typer.Option(..., "--input", help="video file, or .npy/.npz of uint8 frames (T, H, W, 3)"),
         out: Path = typer.Option(..., "--out", help=".npz to write (indices for FSQ, latents for continuous)"),
         normalize: bool = typer.Option(False, "--normalize", help="continuous: store normalised latents"),
     ) -> None:
-        """Frames -> token indices int32 [t, h, w] (FSQ) or latents float32 [C, t, h, w] (continuous)."""
+        """Frames -> token indices int32 (t, h, w) for FSQ, or latents float32 (C, t, h, w)."""
         import numpy as np
         import torch
 

@@ -58,6 +58,9 @@ def _scenedetect(make):
         sm = SceneManager()
         sm.add_detector(make())
         sm.detect_scenes(video, show_progress=False)
+        import av
+
+        av.logging.set_level(av.logging.ERROR)  # PySceneDetect's PyAV backend turns libav logging up
         starts = [s[0] for s in sm.get_scene_list()[1:]]
         cuts = [t.frame_num if hasattr(t, "frame_num") else t.get_frames() for t in starts]
         return [(c, c) for c in cuts]

@@ -36,19 +36,32 @@ def _fit(h: int, w: int, side: int) -> tuple[int, int]:
 _PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
 
 
+def shrink(a: np.ndarray, w: int, h: int) -> np.ndarray:
+    """uint8 [H, W] -> [h, w]: exact 2x box averages while the image is at least twice the target
+    (OpenCV's fast path, ~30x quicker than a non-integer INTER_AREA), then one bilinear step of
+    ratio < 2, which aliases little."""
+    import cv2
+
+    while a.shape[1] >= 2 * w and a.shape[0] >= 2 * h:
+        hh, ww = a.shape[0] // 2, a.shape[1] // 2
+        a = cv2.resize(a[:2 * hh, :2 * ww], (ww, hh), interpolation=cv2.INTER_AREA)
+    if a.shape[:2] == (h, w):
+        return a
+    return cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def small_rgb(frame, w: int, h: int) -> np.ndarray:
     """A decoded av.VideoFrame -> uint8 [h, w, 3] RGB, area-averaged.
 
-    For 8-bit planar YUV (nearly every H.264/HEVC/VP9 file) each plane is shrunk first and the colour
-    conversion runs at the small size: about 2x faster than converting at full size, within 45-52 dB
-    of doing so. Other formats go through swscale."""
-    import cv2
+    For 8-bit planar YUV (nearly every H.264/HEVC/VP9 file) each plane is shrunk first (`shrink`)
+    and the colour conversion runs at the small size: several times faster than converting at full
+    size. Other formats go through swscale."""
 
     name = frame.format.name
     if name not in _PLANAR:
         return frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray()
-    y, u, v = (cv2.resize(np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width], (w, h),
-                          interpolation=cv2.INTER_AREA).astype(np.float32) for p in frame.planes)
+    y, u, v = (shrink(np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width], w, h)
+               .astype(np.float32) for p in frame.planes)
     kr, kb = (0.2126, 0.0722) if frame.colorspace == 1 else (0.299, 0.114)  # BT.709, else BT.601
     if name.startswith("yuvj") or frame.color_range == 2:  # full range
         u, v = u - 128.0, v - 128.0

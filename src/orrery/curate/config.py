@@ -20,7 +20,8 @@ class _Strict(BaseModel):
 class DecodeConfig(_Strict):
     timeout_s: float = Field(120.0, gt=0, description="a decoder that takes longer is killed; the input is rejected")
     work_side: int = Field(128, ge=16, le=1024, description="analysis frames are resized to fit this (keeps aspect)")
-    max_frames: int = Field(200_000, ge=1, description="longer inputs are cut here (memory bound)")
+    max_frames: int = Field(54_000, ge=1, description="frames past this are not curated (a `too_long` row "
+                                                     "says so); analysis frames are held in memory")
 
 
 class ShotConfig(_Strict):

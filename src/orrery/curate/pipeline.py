@@ -38,7 +38,7 @@ from .filters import (
 from .privacy import CaptionBlocklist, FaceBlur, PrivacyGuardError
 from .probe import VIDEO_EXTS, ProbeDecode
 from .split import DetectShots, SplitShots, input_id
-from .stages import ClipItem, Pipeline, Rejection, Stage
+from .stages import ClipItem, Pipeline, Stage
 
 STAGE_ORDER = ["decode", "shots", "split", "duration", "letterbox", "blank", "exposure", "motion", "blur",
                "caption", "privacy", "blocklist", "embed", "encode"]
@@ -105,6 +105,8 @@ class Encode(Stage):
         }
         clip = Clip(key=item.key, frames=item.frames, masks=None, meta=meta)
         item.sample = clip.to_sample(codec=self.cfg.clips.codec, crf=self.cfg.clips.crf)
+        item.n_frames = len(item.frames)
+        item.frames, item.work = item.frames[:0], None  # only the encoded bytes are kept from here
         return item
 
 
@@ -129,19 +131,13 @@ def process_input(task: dict) -> dict:
         return json.loads(marker.read_text())
     cfg = CurateConfig.model_validate(task["config"])
     pipe = Pipeline(build_stages(cfg, tmp_root=str(work)))
-    try:
-        kept, rejected = pipe.run((task["source"], task["path"], task["input_id"]))
-    except PrivacyGuardError:
-        raise
-    except Exception as e:  # a bug or an input no stage foresaw: set aside with its reason, the run goes on
-        kept, rejected = [], [Rejection(task["input_id"], task["source"], "internal", "error",
-                                        f"{type(e).__name__}: {e}")]
+    kept, rejected = pipe.run((task["source"], task["path"], task["input_id"]))  # a stage's error is set aside
     kept = sorted(kept, key=lambda c: c.key)
     write_shard(work / f"{task['input_id']}.tar", [(c.key, c.sample) for c in kept])
     result = {
         "input_id": task["input_id"], "source": task["source"],
         "clips": [{"key": c.key, "split": c.split, "source": c.source, "start_s": c.start_s, "end_s": c.end_s,
-                   "shot": c.shot, "fps": c.fps, "n_frames": int(len(c.frames)), "captions": c.captions,
+                   "shot": c.shot, "fps": c.fps, "n_frames": c.n_frames, "captions": c.captions,
                    "scores": c.scores, "digest": c.digest, "phash": c.phash,
                    "embedding": [round(float(v), 7) for v in c.embedding]} for c in kept],
         "rejected": [r.row() for r in rejected],

@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 
 from .haar import CASCADE_NAME, HaarCascade, find_cascade
-from .stages import ClipItem, Stage
+from .stages import ClipItem, FatalStageError, Stage
 
 
-class PrivacyGuardError(RuntimeError):
+class PrivacyGuardError(FatalStageError):
     """The privacy guard cannot run; curating without it would leak faces, so nothing runs."""
 
 
@@ -85,6 +85,7 @@ class FaceBlur(Stage):
                 frames[t] = blur_boxes(frames[t], boxes)
         n_faces = int(max((len(b) for b in found), default=0))
         item.frames = frames
+        item.work = None  # not needed any more: free it before the next clip
         item.faces_blurred = n_faces
         item.scores["faces"] = float(n_faces)
         return item

@@ -140,7 +140,7 @@ def decode(path: str, work_side: int, max_frames: int) -> tuple[np.ndarray, np.n
     if container_s > 0 and len(frames) < max_frames and span < 0.8 * container_s:
         raise DecodeFailure("truncated", f"{span:.2f} s of {container_s:.2f} s declared decode")
     info = {"fps": avg, "source_size": list(size), "codec": codec, "variable_rate": bool(
-        len(t) > 2 and np.ptp(np.diff(t)) > 0.25 / avg)}
+        len(t) > 2 and np.ptp(np.diff(t)) > 0.25 / avg), "cut_at_max_frames": len(frames) >= max_frames}
     return np.stack(frames), t, info
 
 
@@ -212,8 +212,13 @@ class ProbeDecode(Stage):
                                                 self.tmp_root)
         except DecodeFailure as e:
             return Rejection(input_id, source, self.name, e.reason, e.detail)
-        return Video(source=source, input_id=input_id, frames=frames, pts=pts, fps=float(info["fps"]),
-                     source_size=tuple(info["source_size"]), codec=info["codec"])
+        video = Video(source=source, input_id=input_id, frames=frames, pts=pts, fps=float(info["fps"]),
+                      source_size=tuple(info["source_size"]), codec=info["codec"])
+        if info.get("cut_at_max_frames"):  # said, not silent: the rest of the file is not curated
+            return [video, Rejection(f"{input_id}-rest", source, self.name, "too_long",
+                                     f"only the first {self.max_frames} frames are curated (decode.max_frames)",
+                                     start_s=float(pts[-1]))]
+        return video
 
 
 if __name__ == "__main__":  # the isolated decoder: python -m orrery.curate.probe PATH SIDE MAX OUTDIR

@@ -74,6 +74,7 @@ class ClipItem:
     phash: int = 0  # 64-bit perceptual hash of the middle frame
     digest: str = ""  # sha256 of the frames: exact duplicates
     sample: dict | None = None  # shard members once encoded
+    n_frames: int = 0  # set when encoded (the frames are dropped then)
 
     def reject(self, stage: str, reason: str, detail: str = "") -> Rejection:
         return Rejection(self.key, self.source, stage, reason, detail, dict(self.scores), self.start_s, self.end_s)
@@ -81,6 +82,10 @@ class ClipItem:
 
 Item = Video | ClipItem
 Result = Item | Rejection | list
+
+
+class FatalStageError(RuntimeError):
+    """A stage that cannot run safely (e.g. the privacy guard): stops the whole run, never set aside."""
 
 
 class Stage:
@@ -95,6 +100,9 @@ class Stage:
 class Pipeline:
     """Runs items through stages in order; a list result fans out, a Rejection stops that item.
 
+    Depth first: each clip goes through every remaining stage before the next clip starts, so only
+    one clip's frames are alive at a time. An exception in a stage sets that item aside with reason
+    `error` (and the exception text) and the rest goes on; a FatalStageError stops everything.
     `counts[stage]` holds [in, out, rejected] item counts (a split has out > in), which the driver
     shows as per-stage progress."""
 
@@ -105,20 +113,33 @@ class Pipeline:
 
     def run(self, item) -> tuple[list, list[Rejection]]:
         """One input item -> (kept items, rejections)."""
-        current = [item]
+        kept: list = []
         rejected: list[Rejection] = []
-        for stage in self.stages:
-            nxt = []
-            for it in current:
-                self.counts[stage.name][0] += 1
-                out = stage.process(it)
-                for o in out if isinstance(out, list) else [out]:
-                    if isinstance(o, Rejection):
-                        rejected.append(o)
-                        self.reasons[o.reason] += 1
-                        self.counts[stage.name][2] += 1
-                    else:
-                        nxt.append(o)
-                        self.counts[stage.name][1] += 1
-            current = nxt
-        return current, rejected
+        self._run(item, 0, kept, rejected)
+        return kept, rejected
+
+    def _run(self, item, i: int, kept: list, rejected: list[Rejection]) -> None:
+        if i == len(self.stages):
+            kept.append(item)
+            return
+        stage = self.stages[i]
+        self.counts[stage.name][0] += 1
+        try:
+            out = stage.process(item)
+        except FatalStageError:
+            raise
+        except Exception as e:  # a bug or an input no stage foresaw: set aside with its reason
+            if isinstance(item, tuple):  # an input not decoded yet: (source, path, input id)
+                source, key = str(item[0]), str(item[2])
+            else:
+                key = str(getattr(item, "key", None) or getattr(item, "input_id", None) or item)
+                source = str(getattr(item, "source", None) or item)
+            out = Rejection(key, source, stage.name, "error", f"{type(e).__name__}: {e}")
+        for o in out if isinstance(out, list) else [out]:
+            if isinstance(o, Rejection):
+                rejected.append(o)
+                self.reasons[o.reason] += 1
+                self.counts[stage.name][2] += 1
+            else:
+                self.counts[stage.name][1] += 1
+                self._run(o, i + 1, kept, rejected)

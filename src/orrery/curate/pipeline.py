@@ -13,7 +13,6 @@ Two phases, both resumable:
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -330,6 +329,3 @@ def _write_rejected(path: Path, rows: list[dict]) -> None:
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
 
-
-def env_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)

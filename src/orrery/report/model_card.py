@@ -20,11 +20,23 @@ def _fmt(x: float) -> str:
 def _training(model) -> str:
     run = getattr(model, "run_dir", None)
     if run is None:
-        if getattr(model, "name", "") in ("copy-last", "constant-velocity", "simulator"):
+        if getattr(model, "name", "") in ("copy-last", "constant-velocity", "linear-flow", "simulator"):
             return "None: a baseline without learned parameters."
         return "Not recorded: the model object does not name its run folder."
-    cfg = Path(run) / "config.yaml"
-    return f"See the run folder {run} (resolved config: {cfg.name}; data fingerprint beside each checkpoint)."
+    import json
+    import re
+
+    sidecars = sorted(Path(run, "checkpoints").glob("step-*.json"),
+                      key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    if not sidecars:
+        return f"Run folder {run}: no checkpoint sidecar found, so the training data is not recorded."
+    try:
+        side = json.loads(sidecars[-1].read_text())
+    except (OSError, ValueError):
+        return f"Run folder {run}: checkpoint sidecar {sidecars[-1].name} is unreadable."
+    return (f"Run folder {run}, checkpoint {sidecars[-1].stem} (step {side.get('step', '?')}): data fingerprint "
+            f"{side.get('data_fingerprint', 'not recorded')}, code {side.get('code_version', 'not recorded')}; "
+            "the resolved training config is the run's config.yaml.")
 
 
 def sections(summary: dict, model=None) -> list[tuple[str, str]]:

@@ -83,13 +83,10 @@ def register_train(train_app: typer.Typer) -> None:
     ) -> None:
         """Train a world model on a dataset; writes checkpoints, metrics.csv and config.yaml."""
         from ..train.config import ConfigError
-        from .world import PRESETS, resolve_world_config, train_ar_world, train_world
+        from .world import PRESETS, resolve_world_config, train_ar_world, train_latent_world, train_world
 
         if model not in ("diffusion", "autoregressive"):
             _fail(f"--model: {model!r} is not one of diffusion, autoregressive")
-        if model == "diffusion" and tokenizer is not None:
-            _fail("--tokenizer: the latent (DiT) diffusion variant is not built yet; the pixel diffusion model "
-                  "needs no tokenizer (drop --tokenizer)")
         if model == "autoregressive" and tokenizer is None:
             _fail("--model autoregressive needs --tokenizer RUN (a discrete 1xSxS tokenizer from "
                   "`orrery train tokenizer`)")
@@ -102,6 +99,8 @@ def register_train(train_app: typer.Typer) -> None:
         try:
             if model == "autoregressive":
                 res = train_ar_world(data, out, tokenizer, preset, list(set_), progress=progress)
+            elif tokenizer is not None:  # diffusion over the continuous tokenizer's latents (DiT)
+                res = train_latent_world(data, out, tokenizer, preset, list(set_), progress=progress)
             else:
                 resolve_world_config(preset, list(set_))
                 res = train_world(data, out, preset, list(set_), progress=progress)

@@ -35,6 +35,8 @@ class PixelModelConfig:
     residual_channels: tuple[int, ...] = (16, 32, 32)  # hybrid: the residual denoiser's widths
     blocks: int = 1
     warp: bool = False  # mean = last frame warped by a predicted flow, plus a change (else: last + change)
+    mean_loss: Literal["mse", "l1"] = "mse"
+    motion_weight: float = 0.0  # extra loss weight on pixels that change from the last context frame
     cond_dim: int = 64
     action_dim: int = 0  # A; set from the data at training time
     text: bool = True
@@ -62,7 +64,7 @@ class PixelModelConfig:
             raise ValueError("channels must list at least one level")
 
 
-class _Conditioner(nn.Module):
+class Conditioner(nn.Module):
     """Noise level, context-noise level, actions and text -> one vector [B, cond_dim]."""
 
     def __init__(self, cfg: PixelModelConfig):
@@ -105,10 +107,10 @@ class PixelWorldModel(nn.Module):
         tc = cfg.context
         self.text = HashedTextEncoder(cfg.text_dim) if cfg.text else None
         if cfg.head in ("hybrid", "deterministic"):
-            self.mean_cond = _Conditioner(cfg)
+            self.mean_cond = Conditioner(cfg)
             self.mean_net = UNet(3 * tc, 3 + (2 if cfg.warp else 0), cfg.cond_dim, cfg.channels, cfg.blocks)
         if cfg.head in ("hybrid", "diffusion"):
-            self.diff_cond = _Conditioner(cfg)
+            self.diff_cond = Conditioner(cfg)
             extra = 3 if cfg.head == "hybrid" else 0  # the hybrid's denoiser also sees mu
             widths = cfg.residual_channels if cfg.head == "hybrid" else cfg.channels
             self.diff_net = UNet(3 + 3 * tc + extra, 3, cfg.cond_dim, widths, cfg.blocks)
@@ -180,9 +182,15 @@ class PixelWorldModel(nn.Module):
         mu = None
         if cfg.head in ("hybrid", "deterministic"):
             mu = self.mean(ctx, ctx_sigma, a, text)
-            mse = F.mse_loss(mu.float(), target.float())
-            total = total + mse
-            logs["mean_mse"] = float(mse.detach())
+            err = (mu.float() - target.float())
+            err = err.abs() if cfg.mean_loss == "l1" else err**2
+            if cfg.motion_weight > 0:
+                # Most pixels are still background; weighting the moving ones spends the model's
+                # capacity where positions are decided (the clean last frame, not the noised one).
+                moving = (target - x[:, cfg.context - 1]).abs().amax(1, keepdim=True) > 0.05
+                err = err * (1 + cfg.motion_weight * moving)
+            total = total + err.mean()
+            logs["mean_mse"] = float(((mu - target) ** 2).mean().detach())
         if cfg.head in ("hybrid", "diffusion"):
             x0 = target - mu.detach() if mu is not None else target
             net = self._diff_net(ctx, mu.detach() if mu is not None else None, ctx_sigma, a, text)

@@ -23,6 +23,13 @@ from .ar_world import (
     collate_tokens,
 )
 from .base import Condition, WorldModel, check_context
+from .latent_world import (
+    LatentDiffusionWorldModel,
+    LatentModelConfig,
+    LatentWindows,
+    LatentWorldNet,
+    collate_latents,
+)
 from .pixel_world import PixelModelConfig, PixelWorldModel
 from .windows import FrameWindows, clips_of, collate_windows, data_fingerprint
 
@@ -140,6 +147,53 @@ def train_ar_world(data: str | Path, out: str | Path, tokenizer: str | Path, pre
                  collate_fn=collate_tokens, progress=progress)
 
 
+@dataclass
+class LatentWorldConfig:
+    """`orrery train world --model diffusion --tokenizer RUN`: a DiT over continuous latents."""
+
+    kind: Literal["latent_diffusion"] = "latent_diffusion"
+    tokenizer: str = ""
+    model: LatentModelConfig = field(default_factory=LatentModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+LATENT_PRESETS: dict[str, dict] = {
+    "tiny": {"model": {"d_model": 128, "depth": 4, "heads": 4},
+             "train": {"steps": 1500, "batch_size": 32, "lr": 5e-4, "warmup": 0.03, "ema_decay": 0.995,
+                       "val_every": 250, "ckpt_every": 250, "time_limit_min": 10.0}},
+    "small": {"model": {"d_model": 384, "depth": 8, "heads": 6, "cond_dim": 256, "text_dim": 128},
+              "train": {"steps": 20000, "batch_size": 64, "lr": 3e-4, "val_every": 1000, "ckpt_every": 1000}},
+    "base": {"model": {"d_model": 768, "depth": 12, "heads": 12, "cond_dim": 512, "text_dim": 256, "patch": 2},
+             "train": {"steps": 100000, "batch_size": 128, "lr": 2e-4, "val_every": 2000, "ckpt_every": 2000}},
+}
+
+
+def train_latent_world(data: str | Path, out: str | Path, tokenizer: str | Path, preset: str = "tiny",
+                       overrides: list[str] = (), progress: bool = True) -> TrainResult:
+    """Train the DiT over a frozen continuous tokenizer's normalised latents into `out`."""
+    from ..tokenizer.checkpoint import load_tokenizer
+
+    cfg = resolve(LatentWorldConfig, LATENT_PRESETS, preset, list(overrides))
+    cfg.tokenizer = str(Path(tokenizer).resolve())
+    tok, _ = load_tokenizer(tokenizer)
+    if tok.fsq is not None:
+        raise ValueError(f"tokenizer {tokenizer}: the latent diffusion model needs a continuous tokenizer")
+    if tok.cfg.time_factor != 1:
+        raise ValueError(f"tokenizer {tokenizer}: compression {tok.cfg.compression} compresses time; the "
+                         "latent model needs one latent frame per video frame (1 x s x s)")
+    windows = LatentWindows(clips_of(data, "train"), tok, cfg.model.context)
+    c, h, w = windows.shape
+    cfg.model.latent_channels, cfg.model.grid, cfg.model.action_dim = c, (h, w), windows.action_dim
+    try:
+        val = LatentWindows(clips_of(data, cfg.data.val_split), tok, cfg.model.context)
+    except ValueError:
+        val = None
+    return train(LatentWorldNet(cfg.model), windows, val, cfg.train, out, config=cfg,
+                 data_fingerprint=f"{data_fingerprint(data)}:{tokenizer_fingerprint(tokenizer)}",
+                 collate_fn=collate_latents, progress=progress)
+
+
 def tokenizer_fingerprint(path: str | Path) -> str:
     """Names the tokenizer weights an AR model was trained on (their sidecar's step and config)."""
     import hashlib
@@ -244,6 +298,14 @@ def load_world_model(run: str | Path, step: int | None = None, device: str = "cp
         net_ar.load_state_dict(model_weights(ckpt))
         tok, _ = load_tokenizer(conf["tokenizer"])
         return AutoregressiveWorldModel(net_ar, tok, seed=seed, device=device)
+    if conf.get("kind") == "latent_diffusion":
+        from ..tokenizer.checkpoint import load_tokenizer
+
+        cfg_l = from_dict(LatentModelConfig, merge(conf["model"], parse_overrides(list(overrides))), "model")
+        net_l = LatentWorldNet(cfg_l)
+        net_l.load_state_dict(model_weights(ckpt))
+        tok, _ = load_tokenizer(conf["tokenizer"])
+        return LatentDiffusionWorldModel(net_l, tok, seed=seed, device=device)
     if conf.get("kind") != "diffusion":
         raise ValueError(f"{run}: not a world model run (kind {conf.get('kind')!r})")
     model_conf = merge(conf["model"], parse_overrides(list(overrides)))

@@ -210,3 +210,22 @@ def test_image_metrics_on_identical_and_frozen_frames():
     frozen = np.repeat(a[:1], len(a), axis=0)
     assert im.motion_iou_spatial(frozen, a, meta) == 0.0
     assert np.all(im.psnr(frozen, a, meta) < 40)
+
+
+def test_a_box_squashed_into_a_square_shows_shape_drift():
+    from orrery.sim.objects import box_vertices
+
+    frames, masks, meta = scene(64, 32, seed=0)
+    squashed = dict(meta, objects=[dict(o) for o in meta["objects"]])
+    box = squashed["objects"][3]
+    box["vertices"] = box_vertices(np.sqrt(1.2 * 0.6), np.sqrt(1.2 * 0.6))  # same area, elongation 1 (truth 2)
+    seq = render(squashed, np.asarray(meta["states"]["position"]))[:16]
+    p, t = tracks(meta, seq, 0, 4)
+    p0, t0 = tracks(meta, frames[:16], 0, 4)
+    floor = mo.shape_drift(p0, t0, meta)
+    assert np.all(floor < 0.1)
+    # one object of four has lost half its elongation (|1 - 2| / 2), the balls stay round: ~0.5 / 4
+    drift = mo.shape_drift(p, t, meta)
+    np.testing.assert_allclose(drift, 0.125, atol=0.03)
+    assert drift.mean() > floor.mean() + 0.06
+    np.testing.assert_allclose(mo.size_drift(p, t, meta), mo.size_drift(p0, t0, meta), atol=0.03)  # same area

@@ -173,6 +173,15 @@ def size_drift(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     return nanmean(np.where(ok, rel, np.nan)[p.future:], axis=1)
 
 
+def shape_drift(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
+    """[H] relative: |elongation_pred - elongation_true| / elongation_true, elongation = sqrt of the
+    ratio of principal second moments (a disc squashed into an ellipse, a box into a square)."""
+    p = pair(pred, true)
+    ok = p.trusted & p.take("visible")
+    rel = np.abs(p.take("elongation") - true.elongation) / true.elongation
+    return nanmean(np.where(ok, rel, np.nan)[p.future:], axis=1)
+
+
 def colour_drift(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     """[H] RGB units (0-441): distance of an object's mean core colour from its palette colour."""
     p = pair(pred, true)

@@ -70,12 +70,33 @@ def true_tracks(meta: dict, start: int, stop: int, size: int | None = None, mask
         axis = box_axis(o)
         if axis is not None:
             orient[:, j] = (ang[:, idx[j]] + axis[0]) % axis[1]
+    elong = np.array([shape_elongation(o) for o in specs], dtype=np.float64)
     size_px = np.broadcast_to(size_m * camera.scale, (t, k)).copy()
     rgb = np.broadcast_to(np.array([PALETTE[o.colour_id].rgb for o in specs], np.float64).reshape(1, k, 3),
                           (t, k, 3)).copy()
     tr = Tracks(colour_ids=np.array([o.colour_id for o in specs], dtype=np.int64), visible=visible,
                 centroid_px=px, centroid=p.copy(), area_px=np.pi * size_px**2, size_px=size_px,
                 size=np.broadcast_to(size_m, (t, k)).copy(), orientation=orient, colour_rgb=rgb,
+                elongation=np.broadcast_to(elong, (t, k)).copy(),
                 camera=camera, fps=float(meta["fps"]), start=start, future=future, complete=complete)
     return tr
 
+
+
+def shape_elongation(spec: ObjectSpec) -> float:
+    """sqrt(ratio of principal second moments of area): 1 for discs and regular polygons, w/h for a
+    w x h rectangle (Green's theorem on the polygon's vertices)."""
+    if spec.shape == "circle":
+        return 1.0
+    v = np.asarray(spec.vertices, dtype=np.float64)
+    x, y = v[:, 0], v[:, 1]
+    x1, y1 = np.roll(x, -1), np.roll(y, -1)
+    cross = x * y1 - x1 * y
+    a = cross.sum() / 2.0
+    cx = ((x + x1) * cross).sum() / (6 * a)
+    cy = ((y + y1) * cross).sum() / (6 * a)
+    ixx = ((y * y + y * y1 + y1 * y1) * cross).sum() / 12.0 - a * cy * cy  # integral of y^2 about centroid
+    iyy = ((x * x + x * x1 + x1 * x1) * cross).sum() / 12.0 - a * cx * cx
+    ixy = ((x * y1 + 2 * x * y + 2 * x1 * y1 + x1 * y) * cross).sum() / 24.0 - a * cx * cy
+    lam = np.linalg.eigvalsh(np.array([[iyy, ixy], [ixy, ixx]]))
+    return float(np.sqrt(lam[1] / lam[0])) if lam[0] > 0 else float("inf")

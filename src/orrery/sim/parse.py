@@ -54,6 +54,8 @@ class Tracks:
                                       elongated shapes, 4-fold axis (mod pi/2) of squares; NaN for
                                       round shapes
         colour_rgb   float [T, K, 3]  mean colour of the object's core pixels
+        elongation   float [T, K]     sqrt of the ratio of principal second moments (1 = round or
+                                      square, w/h for a w x h rectangle)
     `start` is the clip frame index of row 0, `future` the row where prediction begins (0 if none).
     """
 
@@ -66,6 +68,7 @@ class Tracks:
     size: np.ndarray
     orientation: np.ndarray
     colour_rgb: np.ndarray
+    elongation: np.ndarray
     camera: Camera
     fps: float
     start: int = 0
@@ -249,6 +252,7 @@ def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | N
 
     # second moments (and the 4-fold harmonic for squares) about the centroid
     orientation = np.full((t, k), np.nan)
+    elongation = np.full((t, k), np.nan)
     for ti, ki in zip(*np.nonzero(visible), strict=True):
         wk = weights[ti, :, :, ki]
         sel = wk > 0
@@ -257,6 +261,8 @@ def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | N
         dy = -(rows[sel] - cy[ti, ki])  # world y is up
         mxx, myy, mxy = (ww * dx * dx).sum(), (ww * dy * dy).sum(), (ww * dx * dy).sum()
         lam = np.linalg.eigvalsh(np.array([[mxx, mxy], [mxy, myy]]))
+        if lam[0] > 0:
+            elongation[ti, ki] = np.sqrt(lam[1] / lam[0])
         if lam[0] > 0 and lam[1] / lam[0] > ELONGATED:
             orientation[ti, ki] = 0.5 * np.arctan2(2 * mxy, mxx - myy) % np.pi
         else:
@@ -277,5 +283,5 @@ def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | N
     return Tracks(
         colour_ids=ids, visible=visible, centroid_px=centroid_px, centroid=camera.to_world(centroid_px),
         area_px=area, size_px=size_px, size=size_px / camera.scale, orientation=orientation,
-        colour_rgb=rgb, camera=camera, fps=float(fps), start=start, future=future,
+        colour_rgb=rgb, elongation=elongation, camera=camera, fps=float(fps), start=start, future=future,
         weights=weights if keep_weights else None)

@@ -229,3 +229,14 @@ def test_a_box_squashed_into_a_square_shows_shape_drift():
     np.testing.assert_allclose(drift, 0.125, atol=0.03)
     assert drift.mean() > floor.mean() + 0.06
     np.testing.assert_allclose(mo.size_drift(p, t, meta), mo.size_drift(p0, t0, meta), atol=0.03)  # same area
+
+
+def test_a_frozen_spinning_box_misses_its_whole_angular_velocity():
+    frames, masks, meta = scene(128, 16, seed=3)
+    w = abs(meta["states"]["angular_velocity"][0][3])  # the box spins at a constant rate
+    pred = CopyLast().rollout(frames[None, :4], 8)[0]
+    p, t = tracks(meta, np.concatenate([frames[:4], pred]), 0, 4)
+    err = mo.angular_velocity_error(p, t, meta)
+    np.testing.assert_allclose(err, w, atol=0.15)
+    p0, t0 = tracks(meta, frames[:12], 0, 4)
+    assert np.nanmean(mo.angular_velocity_error(p0, t0, meta)) < 0.3 * w

@@ -190,19 +190,47 @@ def colour_drift(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     return nanmean(np.where(ok, d, np.nan)[p.future:], axis=1)
 
 
+def _periods(true: Tracks, meta: dict) -> np.ndarray:
+    """[K] symmetry period of each true object's orientation (pi, pi/2 for squares; pi otherwise)."""
+    from ..sim.parse import box_axis
+    from .truth import tracked_objects
+
+    period = np.full(len(true.colour_ids), np.pi)
+    for j, (_, o) in enumerate(tracked_objects(meta)[0]):
+        ax = box_axis(o)
+        if ax is not None:
+            period[j] = ax[1]
+    return period
+
+
+def _wrap(d: np.ndarray, period: np.ndarray) -> np.ndarray:
+    """Angle differences into [-period/2, period/2)."""
+    return (d + period / 2) % period - period / 2
+
+
+def angular_velocity_error(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
+    """[H] rad/s: |w_pred(t) - w_true(t)| of rectangles, w(t) = wrapped orientation change from
+    t-1 to t times fps (modulo the shape's symmetry, so spins faster than half a period per frame
+    alias the same way in prediction and truth)."""
+    p = pair(pred, true)
+    period = _periods(true, meta)
+    ok = p.trusted & p.take("visible") & ~np.isnan(true.orientation)
+    op = p.take("orientation")
+    wp = np.full(op.shape, np.nan)
+    wt = np.full(op.shape, np.nan)
+    wp[1:] = _wrap(op[1:] - op[:-1], period) * true.fps
+    wt[1:] = _wrap(true.orientation[1:] - true.orientation[:-1], period) * true.fps
+    both = np.zeros_like(ok)
+    both[1:] = ok[1:] & ok[:-1]
+    d = np.abs(wp - wt)
+    return nanmean(np.where(both & ~np.isnan(d), d, np.nan)[p.future:], axis=1)
+
+
 def orientation_error_deg(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     """[H] degrees: orientation error of rectangles, modulo their symmetry (pi, or pi/2 for squares)."""
     p = pair(pred, true)
     ok = p.trusted & p.take("visible") & ~np.isnan(true.orientation)
-    period = np.full(len(true.colour_ids), np.pi)
-    from ..sim.parse import box_axis
-    from .truth import tracked_objects
-
-    specs = [o for _, o in tracked_objects(meta)[0]]
-    for j, o in enumerate(specs):
-        ax = box_axis(o)
-        if ax is not None:
-            period[j] = ax[1]
+    period = _periods(true, meta)
     d = (p.take("orientation") - true.orientation) % period
     d = np.minimum(d, period - d)
     return np.degrees(nanmean(np.where(ok & ~np.isnan(d), d, np.nan)[p.future:], axis=1))

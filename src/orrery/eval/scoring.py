@@ -52,6 +52,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("shape_drift", "rel", True, "lower", "tracks", mo.shape_drift),
     Metric("colour_drift", "rgb", True, "lower", "tracks", mo.colour_drift),
     Metric("orientation_error_deg", "deg", True, "lower", "tracks", mo.orientation_error_deg),
+    Metric("angular_velocity_error", "rad/s", True, "lower", "tracks", mo.angular_velocity_error),
     Metric("interpenetration_px", "px", True, "lower", "tracks", mo.interpenetration_px),
     Metric("mask_iou", "", True, "higher", "masks", im.mask_iou, physics=False),
     Metric("psnr", "dB", True, "higher", "frames", im.psnr, physics=False),

@@ -10,7 +10,8 @@ tokenizers have no bit rate (their latents are float32) and are shown for qualit
 
     python benchmarks/tokenizer.py --runs RUN [RUN ...] [--data DIR --split test] [--clips 24]
 
-Without --data the clips are rendered bouncing discs (held-out seed), 64 px, 17 frames.
+Without --data the clips are rendered bouncing discs (held-out seed), 64 px, 17 frames, and object
+positions come from the colour centroid; with --data, from `orrery.sim.parse.parse_objects`.
 """
 
 from __future__ import annotations
@@ -44,13 +45,19 @@ def packet_bits(mp4: bytes) -> int:
         return 8 * sum(p.size for p in c.demux(c.streams.video[0]) if p.size)
 
 
-def positions(frames: np.ndarray, recon: np.ndarray, colours: list[np.ndarray]) -> tuple[float, float]:
-    errs = [position_errors(frames[i], recon[i], colours[i]) for i in range(len(frames))]
+def positions(frames: np.ndarray, recon: np.ndarray, colours: list[np.ndarray],
+              scenes: list[tuple] | None) -> tuple[float, float]:
+    """Mean and max object-position error (px): the parser with each clip's (camera, background)
+    when `scenes` is given (dataset clips), else the colour centroid (black backgrounds)."""
+    if scenes is None:
+        errs = [position_errors(frames[i], recon[i], colours[i]) for i in range(len(frames))]
+    else:
+        errs = [position_errors(frames[i], recon[i], colours[i], "parse", *scenes[i]) for i in range(len(frames))]
     means = [e["mean_px"] for e in errs if e["n"]]
     return float(np.mean(means)) if means else math.nan, float(np.nanmax([e["max_px"] for e in errs]))
 
 
-def bench_h264(frames: np.ndarray, colours, fps: float, repeats: int) -> list[dict]:
+def bench_h264(frames: np.ndarray, colours, scenes, fps: float, repeats: int) -> list[dict]:
     n_frames = frames.shape[0] * frames.shape[1]
     pixels = n_frames * frames.shape[2] * frames.shape[3]
     rows = []
@@ -63,7 +70,7 @@ def bench_h264(frames: np.ndarray, colours, fps: float, repeats: int) -> list[di
         for _ in range(repeats):
             recon = np.stack([decode_mp4(b)[0] for b in blobs])
         dec = (time.perf_counter() - t0) / repeats
-        pmean, pmax = positions(frames, recon, colours)
+        pmean, pmax = positions(frames, recon, colours, scenes)
         rows.append({"codec": f"h264 crf {crf}", "bpp": sum(packet_bits(b) for b in blobs) / pixels,
                      "bpp_file": 8 * sum(len(b) for b in blobs) / pixels,
                      "psnr": float(psnr(frames, recon).mean()), "ssim": float(ssim_clips(frames, recon).mean()),
@@ -72,7 +79,7 @@ def bench_h264(frames: np.ndarray, colours, fps: float, repeats: int) -> list[di
     return rows
 
 
-def bench_tokenizer(run: Path, frames: np.ndarray, colours, repeats: int, batch: int) -> dict:
+def bench_tokenizer(run: Path, frames: np.ndarray, colours, scenes, repeats: int, batch: int) -> dict:
     model, meta = load_tokenizer(run)
     n_frames = frames.shape[0] * frames.shape[1]
     pixels = n_frames * frames.shape[2] * frames.shape[3]
@@ -86,7 +93,7 @@ def bench_tokenizer(run: Path, frames: np.ndarray, colours, repeats: int, batch:
         for _ in range(repeats):
             recon = decode_clips(model, z, frames.shape[1], batch)
         dec = (time.perf_counter() - t0) / repeats
-    pmean, pmax = positions(frames, recon, colours)
+    pmean, pmax = positions(frames, recon, colours, scenes)
     c = model.cfg
     row = {"codec": f"{c.kind} {c.compression}" + (f" {list(c.fsq_levels)}" if c.kind == "fsq" else f" C={c.code_dim}"),
            "run": str(run), "step": meta.get("step"),
@@ -117,24 +124,23 @@ def main(argv: list[str] | None = None) -> int:
     fps = 15.0
     if args.data is None:
         clips = bouncing_discs(args.clips, args.frames, 64, np.random.default_rng(12345))
-        frames, colours = clips.frames, list(clips.colour_ids)
+        frames, colours, scenes = clips.frames, list(clips.colour_ids), None
         source = f"bouncing discs, {args.clips} clips x {args.frames} frames x 64 px (seed 12345)"
     else:
         from orrery.data.dataset import ClipStore
+        from orrery.sim.parse import background_image
 
         store = ClipStore(args.data, args.split)
         got = [store.clip(i) for i in range(min(args.clips, len(store)))]
         t = min(args.frames, *(c.frames.shape[0] for c in got))
         frames = np.stack([c.frames[:t] for c in got])
         colours = [np.array(sorted({o.colour_id for o in c.objects}), dtype=np.int64) for c in got]
+        scenes = [(c.camera, background_image(c.camera, c.statics)) for c in got]
         fps = got[0].fps
         source = f"{args.data}/{args.split}, {len(got)} clips x {t} frames x {frames.shape[2]} px"
-        if any(c.statics for c in got):
-            print("note: clips have scenery; the colour-centroid position check assumes a black background",
-                  file=sys.stderr)
 
-    rows = [bench_tokenizer(r, frames, colours, args.repeats, args.batch) for r in args.runs]
-    rows += bench_h264(frames, colours, fps, args.repeats)
+    rows = [bench_tokenizer(r, frames, colours, scenes, args.repeats, args.batch) for r in args.runs]
+    rows += bench_h264(frames, colours, scenes, fps, args.repeats)
     print(f"clips: {source}; torch threads {args.threads}")
     cols = ["codec", "bpp", "bpp_zlib", "psnr", "ssim", "pos_mean_px", "pos_max_px", "encode_fps", "decode_fps"]
     print("| " + " | ".join(cols) + " |")

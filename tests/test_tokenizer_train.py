@@ -9,10 +9,11 @@ import torch
 
 from orrery.tokenizer.checkpoint import load_tokenizer
 from orrery.tokenizer.codec import encode_clips, reconstruct
+from orrery.tokenizer.losses import ssim
 from orrery.tokenizer.positions import colour_centroids, position_errors
 from orrery.tokenizer.quality import psnr, ssim_clips
 from orrery.tokenizer.synthetic import bouncing_discs
-from orrery.tokenizer.training import resolve_config, train_tokenizer
+from orrery.tokenizer.training import build_model, resolve_config, train_tokenizer
 
 torch.set_num_threads(1)
 
@@ -62,3 +63,23 @@ def test_position_error_sees_a_shift():
     assert err["mean_px"] == pytest.approx(2.0, abs=0.05) and err["lost"] == 0.0
     blank = np.zeros_like(frames)
     assert position_errors(frames, blank, clips.colour_ids[0])["lost"] == 1.0
+
+
+def test_loss_is_finite_and_close_under_bf16_autocast():
+    # A first bf16 training run died at step 22 with an inf loss: SSIM's variances cancel in bf16.
+    cfg = resolve_config("tiny", ["model.kind=fsq", "model.compression=4x4x4"])
+    model = build_model(cfg.model, 0)
+    frames = torch.from_numpy(bouncing_discs(2, 5, 32, np.random.default_rng(1)).frames)
+    frames[1] = 0  # flat black frames: zero variance everywhere, the worst case for SSIM
+    with torch.no_grad():
+        loss32, _ = model.loss(frames)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss16, _ = model.loss(frames)
+            # A near-perfect reconstruction of a mostly black frame (late in training): bf16 SSIM
+            # gave -0.64 here, and values down to -11.8 per pixel.
+            x = torch.full((2, 3, 3, 32, 32), -1.0)
+            x[..., 10:16, 10:16] = 0.8
+            y = x + 1e-3 * torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+            near = ssim(x, y)
+    assert torch.isfinite(loss16) and abs(float(loss16) - float(loss32)) < 0.05 * float(loss32)
+    assert near.dtype == torch.float32 and torch.all(near > 0.99)

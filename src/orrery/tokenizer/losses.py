@@ -42,8 +42,12 @@ def ssim_map(x: torch.Tensor, y: torch.Tensor, window: int = 11) -> torch.Tensor
 
 
 def ssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean SSIM of each video: [B, C, T, H, W] x2 -> [B]."""
-    return ssim_map(x, y).mean(dim=(1, 2, 3, 4))
+    """Mean SSIM of each video: [B, C, T, H, W] x2 -> [B]. Always in float32 or wider: the local
+    variances are differences of nearly equal blurred moments, which bf16 autocast turns into
+    zeros and negative numbers (and the loss into inf)."""
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        return ssim_map(x.to(dtype), y.to(dtype)).mean(dim=(1, 2, 3, 4))
 
 
 def gradient_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -66,7 +70,7 @@ def reconstruction_loss(recon: torch.Tensor, target: torch.Tensor, *, l1: float,
         terms["l2"] = F.mse_loss(recon, target)
         total = total + l2 * terms["l2"]
     if ssim_w:
-        terms["ssim"] = ssim(recon.float(), target.float()).mean()
+        terms["ssim"] = ssim(recon, target).mean()
         total = total + ssim_w * (1 - terms["ssim"])
     if gradient:
         terms["gradient"] = gradient_loss(recon, target)

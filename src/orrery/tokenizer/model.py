@@ -164,7 +164,7 @@ class VideoTokenizer(nn.Module):
         The loss draws no randomness (`generator` is accepted for the training protocol)."""
         frames = batch["frames"] if isinstance(batch, dict) else batch
         target = to_video(frames).to(next(self.parameters()).device)
-        recon = self(target)
+        recon = self(target).float()  # losses in float32 also under bf16 autocast
         c = self.cfg
         total, terms = reconstruction_loss(recon, target, l1=c.l1_weight, l2=c.l2_weight,
                                            ssim_w=c.ssim_weight, gradient=c.gradient_weight)

@@ -173,13 +173,18 @@ def size_drift(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     return nanmean(np.where(ok, rel, np.nan)[p.future:], axis=1)
 
 
+SHAPE_CAP = 20.0  # elongations beyond this are a smear or a line: capped so one frame cannot dominate
+
+
 def shape_drift(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
-    """[H] relative: |elongation_pred - elongation_true| / elongation_true, elongation = sqrt of the
-    ratio of principal second moments (a disc squashed into an ellipse, a box into a square)."""
+    """[H] |ln(elongation_pred / elongation_true)|, elongation = sqrt of the ratio of principal
+    second moments, capped at SHAPE_CAP (a disc squashed into an ellipse, a box into a square;
+    0.1 ~ 10 % change)."""
     p = pair(pred, true)
     ok = p.trusted & p.take("visible")
-    rel = np.abs(p.take("elongation") - true.elongation) / true.elongation
-    return nanmean(np.where(ok, rel, np.nan)[p.future:], axis=1)
+    e = np.minimum(p.take("elongation"), SHAPE_CAP)
+    d = np.abs(np.log(e / true.elongation))
+    return nanmean(np.where(ok, d, np.nan)[p.future:], axis=1)
 
 
 def colour_drift(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:

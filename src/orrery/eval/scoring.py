@@ -49,7 +49,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("objects_lost", "count", True, "lower", "tracks", mo.objects_lost),
     Metric("objects_spawned", "count", True, "lower", "tracks", mo.objects_spawned),
     Metric("size_drift", "rel", True, "lower", "tracks", mo.size_drift),
-    Metric("shape_drift", "rel", True, "lower", "tracks", mo.shape_drift),
+    Metric("shape_drift", "|ln ratio|", True, "lower", "tracks", mo.shape_drift),
     Metric("colour_drift", "rgb", True, "lower", "tracks", mo.colour_drift),
     Metric("orientation_error_deg", "deg", True, "lower", "tracks", mo.orientation_error_deg),
     Metric("angular_velocity_error", "rad/s", True, "lower", "tracks", mo.angular_velocity_error),

@@ -77,6 +77,10 @@ def test_evaluate_reports_per_scenario(fsq_run, dataset, tmp_path):
     assert res.exit_code == 0, res.output
     got = json.loads(out.read_text())
     assert got["clips"] == 2 and {s["scenario"] for s in got["scenarios"]} == {"projectile", "all"}
+    res = runner.invoke(app, ["evaluate-tokenizer", "--run", str(fsq_run), "--data", str(dataset),
+                              "--split", "test,test_ood", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "eval-test_ood.json").read_text())["clips"] == 1
     for row in got["rows"]:
         assert row["split"] == "test" and 0 < row["psnr"] < 60 and -1 <= row["ssim"] <= 1
         assert row["bpp"] == pytest.approx(3 * 16 * np.log2(125) / (9 * 32 * 32))

@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
     def evaluate(
         run: Path = typer.Option(..., "--run", help="tokenizer run folder"),
         data: Path = typer.Option(..., "--data", help="dataset folder"),
-        split: str = typer.Option("test", "--split", help="train | val | test | test_ood"),
+        split: str = typer.Option("test", "--split", help="train | val | test | test_ood, or several: test,test_ood"),
         positions: str = typer.Option("parse", "--positions",
                                       help="parse (orrery.sim.parse) | centroid (colour centroid on black)"),
         max_clips: int = typer.Option(0, "--max-clips", min=0, help="evaluate only the first N clips (0 = all)"),
@@ -156,25 +156,35 @@ def register(app: typer.Typer) -> None:
 
         if positions not in ("parse", "centroid"):
             raise typer.BadParameter(f"{positions!r} is not one of parse, centroid", param_hint="--positions")
+        splits = [x.strip() for x in split.split(",") if x.strip()]
+        if not splits:
+            raise typer.BadParameter("name at least one split", param_hint="--split")
         model, _ = _load(run)
-        try:
-            with Progress(transient=True) as bar:
-                task = bar.add_task(f"evaluate {split}", total=None)
-                res = evaluate_tokenizer(model, data, split, method=positions, max_clips=max_clips or None,
-                                         on_clip=lambda i, n: bar.update(task, completed=i, total=n))
-        except (FileNotFoundError, ValueError) as e:
-            _fail(str(e))
-        table = Table(title=f"{run.name}: {model.cfg.kind} {model.cfg.compression} on {data.name}/{split}")
-        cols = ["scenario", "clips", "psnr", "ssim", "pos_mean_px", "pos_max_px", "lost", "bpp"]
-        cols = [c for c in cols if c in res["scenarios"][0]]
+        results = {}
+        for sp in splits:
+            try:
+                with Progress(transient=True) as bar:
+                    task = bar.add_task(f"evaluate {sp}", total=None)
+                    results[sp] = evaluate_tokenizer(model, data, sp, method=positions, max_clips=max_clips or None,
+                                                     on_clip=lambda i, n, t=task: bar.update(t, completed=i, total=n))
+            except (FileNotFoundError, ValueError) as e:
+                _fail(str(e))
+        table = Table(title=f"{run.name}: {model.cfg.kind} {model.cfg.compression} on {data.name} "
+                            f"(positions: {positions})")
+        cols = ["split", "scenario", "clips", "psnr", "ssim", "pos_mean_px", "pos_max_px", "lost", "bpp"]
+        cols = [c for c in cols if c == "split" or c in results[splits[0]]["scenarios"][0]]
         for c in cols:
-            table.add_column(c, justify="left" if c == "scenario" else "right")
-        for s in res["scenarios"]:
-            table.add_row(*[f"{s[c]:.4g}" if isinstance(s[c], float) else str(s[c]) for c in cols])
+            table.add_column(c, justify="left" if c in ("split", "scenario") else "right")
+        for sp, res in results.items():
+            for s in res["scenarios"]:
+                s = {"split": sp, **s}
+                table.add_row(*[f"{s[c]:.4g}" if isinstance(s[c], float) else str(s[c]) for c in cols])
         Console().print(table)
-        path = out or run / f"eval-{split}.json"
-        write_text(path, json.dumps(res, indent=1, default=float))
-        typer.echo(f"wrote {path}")
+        for sp, res in results.items():
+            path = (out.with_name(f"{out.stem}-{sp}{out.suffix}") if len(splits) > 1 else out) if out \
+                else run / f"eval-{sp}.json"
+            write_text(path, json.dumps(res, indent=1, default=float))
+            typer.echo(f"wrote {path}")
 
 
 def register_train(train_app: typer.Typer) -> None:

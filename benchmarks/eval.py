@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     for size in (32, 64, 128):
         p, r = speed(size)
         print(f"{size:6d}{p:12.0f}{r:12.0f}{p / r:14.3f}")
-    table("floor on closed-form scenes (yuv444p crf 18; frames 10-25 of 32; mean over clips)",
+    table("floor on closed-form scenes (encode_mp4 defaults: yuv444p; frames 10-25 of 32; mean over clips)",
           {f"{s} px": floor_synthetic(s, args.clips) for s in (32, 64, 128)})
     if args.data:
         cols = {}

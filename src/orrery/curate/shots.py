@@ -1,7 +1,7 @@
 """Shot boundary detection: hard cuts and gradual transitions (fades, dissolves), frame-exact.
 
 Two signals per frame, both on a 32x32 thumbnail:
-  * a colour histogram (HSV, 8x4x4 bins): blind to where things are, so motion barely moves it;
+  * a colour histogram (HSV, 8x8x8 bins): blind to where things are, so motion barely moves it;
   * a tiny 8x8 colour image: sees layout changes that keep the palette.
 Hard cuts: the consecutive-frame difference spikes over its local median (adaptive threshold) and the
 content does not come back a few frames later (a flash or a one-frame glitch does).
@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 _HBINS = (8, 8, 8)
+GBASE_Q = 25.0  # percentile of the gradual-transition baseline
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class ShotParams:
 
 
 def frame_features(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """frame uint8 [H, W, 3] RGB -> (histogram float32 [128] summing to 1, thumb float32 [8*8*3] in [0, 1])."""
+    """frame uint8 [H, W, 3] RGB -> (histogram float32 [512] summing to 1, thumb float32 [8*8*3] in [0, 1])."""
     small = cv2.resize(frame, (32, 32), interpolation=cv2.INTER_AREA)
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     hist = cv2.calcHist([hsv], [0, 1, 2], None, list(_HBINS), [0, 180, 0, 256, 0, 256]).ravel()
@@ -43,7 +44,7 @@ def frame_features(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def features(frames) -> tuple[np.ndarray, np.ndarray]:
-    """Iterable of frames -> (hists [N, 128], thumbs [N, 192])."""
+    """Iterable of frames -> (hists [N, 512], thumbs [N, 192])."""
     hs, ts = [], []
     for f in frames:
         h, t = frame_features(f)
@@ -60,14 +61,14 @@ def _dist(ha, ta, hb, tb) -> np.ndarray:
     return 0.5 * dh + 0.5 * dt
 
 
-def _local_median(x: np.ndarray, half: int, exclude: int = 1) -> np.ndarray:
-    """Median of x over [t-half, t+half] without [t-exclude, t+exclude], for every t."""
+def _local_median(x: np.ndarray, half: int, exclude: int = 1, q: float = 50.0) -> np.ndarray:
+    """The q-th percentile (default: median) of x over [t-half, t+half] without [t-exclude, t+exclude]."""
     n = len(x)
     out = np.empty(n, dtype=np.float64)
     for t in range(n):
         lo, hi = max(0, t - half), min(n, t + half + 1)
         vals = np.concatenate([x[lo:max(lo, t - exclude)], x[min(hi, t + exclude + 1):hi]])
-        out[t] = np.median(vals) if len(vals) else 0.0
+        out[t] = (np.median(vals) if q == 50.0 else np.percentile(vals, q)) if len(vals) else 0.0
     return out
 
 
@@ -109,7 +110,8 @@ def detect_transitions(hists: np.ndarray, thumbs: np.ndarray, p: ShotParams = Sh
         hb, ha = (ch[ts] - ch[ts - w]) / w, (ch[ts + w] - ch[ts]) / w
         tb, ta = (ct[ts] - ct[ts - w]) / w, (ct[ts + w] - ct[ts]) / w
         g[ts] = _dist(hb, tb, ha, ta)
-        gbase = _local_median(g, half=4 * w, exclude=w)
+        # a low percentile: in a video with transitions close together, their own peaks would lift a median
+        gbase = _local_median(g, half=4 * w, exclude=w, q=GBASE_Q)
         for t in ts:
             lo, hi = max(0, t - w), min(n, t + w + 1)
             if g[t] < p.gradual_min or g[t] < p.gradual_ratio * (gbase[t] + 0.01) or g[t] < g[lo:hi].max():

@@ -124,3 +124,20 @@ def test_bench_round_trip_lists_every_problem(dataset, tmp_path):
     r = CliRunner().invoke(app, ["bench", "score", "--bench", str(bench), "--videos", str(videos),
                                  "--out", str(tmp_path / "score3")])
     assert r.exit_code == 0 and "missing: 1 (clip2)" in r.output and "unreadable: 1 (clip0)" in r.output
+
+
+def test_a_trained_run_folder_is_evaluated_and_carded(tmp_path):
+    """The run-folder path end to end: a 1-step world model trained here, loaded by --model RUN."""
+    from orrery.models.world import train_world
+
+    clips = [scene(32, 20, seed=i, key=f"t{i}") for i in range(2)]
+    clips = [(f, m, dict(meta, split="train")) for f, m, meta in clips] + [scene(32, 20, seed=9, key="s0")]
+    write_dataset(tmp_path / "ds", clips)
+    train_world(tmp_path / "ds", tmp_path / "run", "tiny",
+                ["train.steps=1", "train.batch_size=2", "train.ckpt_every=1", "train.val_every=100",
+                 "model.channels=[8,8]", "model.residual_channels=[8,8]", "model.cond_dim=16", "model.text_dim=16"],
+                progress=False)
+    s = evaluate(str(tmp_path / "run"), tmp_path / "ds", "test", tmp_path / "ev", baselines=(), progress=False)
+    assert s["main"] == str(tmp_path / "run") and s["n_clips"] == 1
+    card = (tmp_path / "ev" / "model_card.md").read_text()
+    assert "checkpoint step-1 (step 1)" in card and "data fingerprint" in card

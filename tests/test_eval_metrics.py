@@ -240,3 +240,15 @@ def test_a_frozen_spinning_box_misses_its_whole_angular_velocity():
     np.testing.assert_allclose(err, w, atol=0.15)
     p0, t0 = tracks(meta, frames[:12], 0, 4)
     assert np.nanmean(mo.angular_velocity_error(p0, t0, meta)) < 0.3 * w
+
+
+def test_objects_sharing_a_colour_are_left_out_and_counted():
+    frames, masks, meta = scene(64, 16, seed=0)
+    same = dict(meta, objects=[dict(o) for o in meta["objects"]])
+    same["objects"][2]["colour_id"] = same["objects"][1]["colour_id"]  # two green balls
+    seq = render(same, np.asarray(meta["states"]["position"]))
+    rows = metric_dict(score_clip(same, seq[:4], seq[4:16], seq[4:16], 0, masks))
+    assert rows["objects_untracked"] == 2.0
+    p, t = tracks(same, seq, 0, 4)
+    assert list(t.colour_ids) == [0, 3]  # red ball and yellow box only
+    assert np.nanmax(mo.position_error_px(p, t, same)) < 0.3

@@ -165,6 +165,14 @@ def objects_spawned(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     return out
 
 
+def objects_untracked(pred: Tracks, true: Tracks, meta: dict) -> float:
+    """count: objects of the clip left out of every physics metric because another object shares
+    their colour (a property of the data, the same for every model; listed so it is not hidden)."""
+    from .truth import tracked_objects
+
+    return float(len(tracked_objects(meta)[1]))
+
+
 def size_drift(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     """[H] relative: |size_pred - size_true| / size_true (area-equivalent radius)."""
     p = pair(pred, true)

@@ -48,6 +48,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("collisions_missed", "fraction", False, "lower", "tracks", ev.collisions_missed),
     Metric("objects_lost", "count", True, "lower", "tracks", mo.objects_lost),
     Metric("objects_spawned", "count", True, "lower", "tracks", mo.objects_spawned),
+    Metric("objects_untracked", "count", False, "target", "tracks", mo.objects_untracked),
     Metric("size_drift", "rel", True, "lower", "tracks", mo.size_drift),
     Metric("shape_drift", "|ln ratio|", True, "lower", "tracks", mo.shape_drift),
     Metric("colour_drift", "rgb", True, "lower", "tracks", mo.colour_drift),

@@ -26,7 +26,7 @@ class Metric:
     name: str
     unit: str
     per_step: bool
-    better: str  # "lower" or "higher"; "target" for values compared with a true value
+    better: str  # "lower" or "higher"; "target" for signed values or values compared with a true one
     kind: str  # "tracks" (pred, true, meta), "frames" (pred_frames, true_frames, meta), "masks"
     fn: Callable
     physics: bool = True
@@ -41,7 +41,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("gravity_recovered", "m/s^2", False, "target", "tracks", mo.gravity_recovered),
     Metric("momentum_change_error", "rel", False, "lower", "tracks", ev.momentum_change_error),
     Metric("energy_change_error", "rel", False, "lower", "tracks", ev.energy_change_error),
-    Metric("energy_gain", "rel", False, "lower", "tracks", ev.energy_gain),
+    Metric("energy_gain", "rel", False, "target", "tracks", ev.energy_gain),  # signed: 0 is right
     Metric("energy_flag", "0/1", False, "lower", "tracks", ev.energy_flag),
     Metric("restitution_error", "", False, "lower", "tracks", ev.restitution_error),
     Metric("collision_timing_error", "frames", False, "lower", "tracks", ev.collision_timing_error),

@@ -42,10 +42,8 @@ Objects are identified by colour: keep each object's colour and the black backgr
 
 
 def bench_export(data_dir: str | Path, split: str, out: str | Path, context: int = 4, horizon: int = 12,
-                 start: int = 0, limit: int | None = None) -> dict:
+                 start: int = 0, limit: int | None = None, progress: bool = True) -> dict:
     """Export one split as a benchmark folder; resumes (items already written are kept)."""
-    from PIL import Image
-
     from ..data.dataset import ClipStore
 
     if context < 2 or horizon < 1 or start < 0:
@@ -54,36 +52,13 @@ def bench_export(data_dir: str | Path, split: str, out: str | Path, context: int
     out = Path(out)
     n = len(store) if limit is None else min(limit, len(store))
     items, skipped, sizes, fpss = [], [], set(), set()
-    for i in range(n):
-        clip = store.clip(i)
-        key = clip.key
-        need = start + context + horizon
-        if clip.frames.shape[0] < need:
-            skipped.append({"key": key, "reason": f"{clip.frames.shape[0]} frames < {need}"})
-            continue
-        if "states" not in clip.meta:
-            skipped.append({"key": key, "reason": "no simulated states (curated clip): nothing to score against"})
-            continue
-        ctx = clip.frames[start:start + context]
-        truth = clip.frames[start + context:start + need]
-        sizes.add(int(ctx.shape[1]))
-        fpss.add(clip.fps)
-        answer = out / "answers" / f"{key}.npz"
-        if not answer.exists():
-            write_bytes(out / "context" / f"{key}.mp4", encode_mp4(ctx, clip.fps))
-            for j, f in enumerate(ctx):
-                p = out / "context" / key / f"{j:02d}.png"
-                p.parent.mkdir(parents=True, exist_ok=True)
-                Image.fromarray(f).save(p)
-            write_text(out / "answers" / f"{key}.json", json.dumps(clip.meta))
-            arrays = {"truth": truth}
-            if clip.masks is not None:
-                arrays["masks"] = clip.masks[:need]
-            write_bytes(answer, npz_bytes(**arrays))
-        items.append({"key": key, "caption": clip.captions[0] if clip.captions else "", "scenario": clip.scenario,
-                      "fps": clip.fps, "size": int(ctx.shape[1]), "context": context, "horizon": horizon,
-                      "context_mp4": f"context/{key}.mp4",
-                      "context_png": [f"context/{key}/{j:02d}.png" for j in range(context)]})
+    from rich.progress import Progress
+
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task(f"exporting {split}", total=n)
+        for i in range(n):
+            bar.advance(task)
+            _export_one(store.clip(i), out, start, context, horizon, items, skipped, sizes, fpss)
     if not items:
         raise ValueError(f"{data_dir}: no clip of split {split!r} could be exported"
                          + (f" ({skipped[0]['reason']})" if skipped else ""))
@@ -98,6 +73,42 @@ def bench_export(data_dir: str | Path, split: str, out: str | Path, context: int
                                                 fps=info["fps"], size=info["size"]))
     write_text(out / "bench.json", json.dumps(info, indent=1))
     return info
+
+
+def _export_one(clip, out: Path, start: int, context: int, horizon: int, items: list, skipped: list,
+                sizes: set, fpss: set) -> None:
+    """Write one clip's context, prompt and answer key; the answer key is written last, so a clip
+    with one was exported whole and is kept on resume."""
+    from PIL import Image
+
+    key = clip.key
+    need = start + context + horizon
+    if clip.frames.shape[0] < need:
+        skipped.append({"key": key, "reason": f"{clip.frames.shape[0]} frames < {need}"})
+        return
+    if "states" not in clip.meta:
+        skipped.append({"key": key, "reason": "no simulated states (curated clip): nothing to score against"})
+        return
+    ctx = clip.frames[start:start + context]
+    truth = clip.frames[start + context:start + need]
+    sizes.add(int(ctx.shape[1]))
+    fpss.add(clip.fps)
+    answer = out / "answers" / f"{key}.npz"
+    if not answer.exists():
+        write_bytes(out / "context" / f"{key}.mp4", encode_mp4(ctx, clip.fps))
+        for j, f in enumerate(ctx):
+            p = out / "context" / key / f"{j:02d}.png"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(f).save(p)
+        write_text(out / "answers" / f"{key}.json", json.dumps(clip.meta))
+        arrays = {"truth": truth}
+        if clip.masks is not None:
+            arrays["masks"] = clip.masks[:need]
+        write_bytes(answer, npz_bytes(**arrays))
+    items.append({"key": key, "caption": clip.captions[0] if clip.captions else "", "scenario": clip.scenario,
+                  "fps": clip.fps, "size": int(ctx.shape[1]), "context": context, "horizon": horizon,
+                  "context_mp4": f"context/{key}.mp4",
+                  "context_png": [f"context/{key}/{j:02d}.png" for j in range(context)]})
 
 
 def _find_video(folder: Path, key: str) -> Path | None:

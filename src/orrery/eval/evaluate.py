@@ -128,45 +128,54 @@ def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str
     return summary
 
 
+def _subset(cond: Condition, idx: list[int]) -> Condition:
+    """The condition of some batch items."""
+    return Condition(text=None if cond.text is None else [cond.text[j] for j in idx],
+                     actions=None if cond.actions is None else cond.actions[idx],
+                     metas=None if cond.metas is None else [cond.metas[j] for j in idx])
+
+
 def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_path, examples: Examples) -> list[dict]:
+    """Score a batch of clips for the floor and every model; per-clip results already on disk
+    (a resumed run) are read back instead of recomputed."""
     s, tc, h = cfg.start, cfg.context, cfg.horizon
+    main = next(iter(models))
     by_size: dict[tuple, list] = {}
     for c in clips:
         by_size.setdefault(c.frames.shape[1:], []).append(c)
     rows: list[dict] = []
     for group in by_size.values():
         ctx = np.stack([c.frames[s:s + tc] for c in group])  # [B, Tc, S, S, 3]
-        metas = [dict(c.meta, rollout_start=s) for c in group]
+        truth = [c.frames[s + tc:s + tc + h] for c in group]  # [H, S, S, 3] each
         cond = Condition(text=[(c.captions[0] if c.captions else "") for c in group],
-                         actions=_actions(group, s, tc, h), metas=metas)
+                         actions=_actions(group, s, tc, h), metas=[dict(c.meta, rollout_start=s) for c in group])
         for name, rollout in [(FLOOR, None), *models.items()]:
             todo = [j for j, c in enumerate(group) if not done_path(name, c.key).exists()]
+            made: dict[int, np.ndarray] = {}
             if todo:
                 if rollout is None:
-                    pred = np.stack([group[j].frames[s + tc:s + tc + h] for j in todo])
+                    pred = np.stack([truth[j] for j in todo])
                 else:
-                    sub = Condition(text=[cond.text[j] for j in todo],
-                                    actions=None if cond.actions is None else cond.actions[todo],
-                                    metas=[metas[j] for j in todo])
-                    pred = rollout(ctx[todo], h, sub)
+                    pred = rollout(ctx[todo], h, _subset(cond, todo))
                     _check_prediction(name, pred, ctx[todo], h)
-                for jj, j in enumerate(todo):
-                    c = group[j]
-                    clip_rows = score_clip(c.meta, ctx[j], pred[jj], c.frames[s + tc:s + tc + h], s, c.masks)
-                    for r in clip_rows:
-                        r.update(model=name, key=c.key, split=c.split, scenario=c.scenario)
-                    path = done_path(name, c.key)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    write_text(path, json.dumps(clip_rows, allow_nan=True))
-                    if name == next(iter(models)) and len(examples.frames) < MAX_EXAMPLES:
-                        examples.frames[c.key] = (ctx[j], c.frames[s + tc:s + tc + h], pred[jj])
+                made = dict(zip(todo, pred, strict=True))
+            for j, p in made.items():
+                c = group[j]
+                clip_rows = score_clip(c.meta, ctx[j], p, truth[j], s, c.masks)
+                for r in clip_rows:
+                    r.update(model=name, key=c.key, split=c.split, scenario=c.scenario)
+                write_text(done_path(name, c.key), json.dumps(clip_rows, allow_nan=True))
             for c in group:
                 rows += json.loads(done_path(name, c.key).read_text())
-            if name == next(iter(models)):
-                for j, c in enumerate(group):
-                    if c.key not in examples.frames and len(examples.frames) < MAX_EXAMPLES and rollout is not None:
-                        p = rollout(ctx[j:j + 1], h, Condition(metas=[metas[j]]))[0]
-                        examples.frames[c.key] = (ctx[j], c.frames[s + tc:s + tc + h], p)
+            if name == main:
+                # the report animates some clips of the model: re-roll those a resumed run skipped
+                want = [j for j, c in enumerate(group) if c.key not in examples.frames]
+                want = want[:max(0, MAX_EXAMPLES - len(examples.frames))]
+                again = [j for j in want if j not in made]
+                if again:
+                    made.update(zip(again, rollout(ctx[again], h, _subset(cond, again)), strict=True))
+                for j in want:
+                    examples.frames[group[j].key] = (ctx[j], truth[j], made[j])
     return rows
 
 

@@ -98,3 +98,21 @@ def test_caption_blocklist_rejects_whole_words_any_case():
     assert isinstance(st.process(mk("A FORBIDDEN scene")), Rejection)
     assert isinstance(st.process(mk("two  words? no: Two words.")), Rejection)
     assert not isinstance(st.process(mk("unforbiddenly fine")), Rejection)
+
+
+def test_curate_blurs_faces_end_to_end(cascade, tmp_path):
+    import pyarrow.parquet as pq
+
+    from orrery.data.video import encode_mp4
+
+    rng = np.random.default_rng(2)
+    frames = make_shot(rng, 30, 128, 128, n_shapes=0)
+    for t, f in enumerate(frames):
+        draw_face(f, 60 + t // 3, 64, 60)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "face.mp4").write_bytes(encode_mp4(frames, 25.0))
+    cfg = parse_config({"privacy": {"cascade": cascade}, "clips": {"min_s": 0.5}, "splits": {"train": 1.0}})
+    s = curate(tmp_path / "in", tmp_path / "out", cfg, progress=False)
+    rows = pq.read_table(tmp_path / "out" / "manifest.parquet").to_pylist()
+    assert s["kept"] == 1 and rows[0]["score.faces"] >= 1
+    assert "face blur ON" in (tmp_path / "out" / "datasheet.md").read_text()

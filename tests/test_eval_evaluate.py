@@ -133,11 +133,22 @@ def test_a_trained_run_folder_is_evaluated_and_carded(tmp_path):
     clips = [scene(32, 20, seed=i, key=f"t{i}") for i in range(2)]
     clips = [(f, m, dict(meta, split="train")) for f, m, meta in clips] + [scene(32, 20, seed=9, key="s0")]
     write_dataset(tmp_path / "ds", clips)
-    train_world(tmp_path / "ds", tmp_path / "run", "tiny",
-                ["train.steps=1", "train.batch_size=2", "train.ckpt_every=1", "train.val_every=100",
-                 "model.channels=[8,8]", "model.residual_channels=[8,8]", "model.cond_dim=16", "model.text_dim=16"],
-                progress=False)
+    def train(steps):
+        train_world(tmp_path / "ds", tmp_path / "run", "tiny",
+                    [f"train.steps={steps}", "train.batch_size=2", "train.ckpt_every=1", "train.val_every=100",
+                     "model.channels=[8,8]", "model.residual_channels=[8,8]", "model.cond_dim=16",
+                     "model.text_dim=16"], progress=False)
+
+    train(1)
     s = evaluate(str(tmp_path / "run"), tmp_path / "ds", "test", tmp_path / "ev", baselines=(), progress=False)
     assert s["main"] == str(tmp_path / "run") and s["n_clips"] == 1
     card = (tmp_path / "ev" / "model_card.md").read_text()
     assert "checkpoint step-1 (step 1)" in card and "data fingerprint" in card
+    part = next((tmp_path / "ev" / "parts").glob("*run/s0.json"))
+    before = part.stat().st_mtime_ns
+    evaluate(str(tmp_path / "run"), tmp_path / "ds", "test", tmp_path / "ev", baselines=(), progress=False)
+    assert part.stat().st_mtime_ns == before  # same weights: resumed, nothing recomputed
+    train(2)  # the run trained further: its old results are stale and are recomputed
+    evaluate(str(tmp_path / "run"), tmp_path / "ds", "test", tmp_path / "ev", baselines=(), progress=False)
+    assert part.stat().st_mtime_ns != before
+    assert "checkpoint step-2 (step 2)" in (tmp_path / "ev" / "model_card.md").read_text()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,10 +82,17 @@ def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str
     parts.mkdir(parents=True, exist_ok=True)
     stamp = {"model": model_name, "data": str(Path(data_dir).resolve()), "split": split, "context": context,
              "horizon": horizon, "start": start}
+    checkpoint = _checkpoint_of(wm)
     stamp_path = parts / "run.json"
-    if stamp_path.exists() and json.loads(stamp_path.read_text()) != stamp:
-        raise ValueError(f"{out}: holds results of another evaluation ({stamp_path}); use another --out")
+    if stamp_path.exists():
+        old = json.loads(stamp_path.read_text())
+        if old != stamp:
+            raise ValueError(f"{out}: holds results of another evaluation ({stamp_path}); use another --out")
+        if (parts / "checkpoint.json").exists() and json.loads((parts / "checkpoint.json").read_text()) != checkpoint:
+            # the same run folder was trained further: its old per-clip results are stale
+            shutil.rmtree(parts / _slug(model_name), ignore_errors=True)
     write_text(stamp_path, json.dumps(stamp, indent=1))
+    write_text(parts / "checkpoint.json", json.dumps(checkpoint))
 
     store = ClipStore(data_dir, split)
     n = len(store) if limit is None else min(limit, len(store))
@@ -126,6 +134,22 @@ def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str
 
         write_report(out / "report.html", summary, rows, examples.frames, model=wm)
     return summary
+
+
+def _checkpoint_of(model) -> str | None:
+    """Which weights a run-folder model holds (its latest checkpoint sidecar's name and creation
+    time), so a run trained further is not scored from stale per-clip results; None otherwise."""
+    run = getattr(model, "run_dir", None)
+    if run is None:
+        return None
+    sidecars = sorted(Path(run, "checkpoints").glob("step-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    if not sidecars:
+        return None
+    try:
+        created = json.loads(sidecars[-1].read_text()).get("created", "")
+    except (OSError, ValueError):
+        created = ""
+    return f"{sidecars[-1].stem} {created}"
 
 
 def _subset(cond: Condition, idx: list[int]) -> Condition:

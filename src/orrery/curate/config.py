@@ -146,7 +146,7 @@ def load_config(path: str | Path | None) -> CurateConfig:
     if path is None:
         return CurateConfig()
     path = Path(path)
-    if not path.is_file():
+    if not path.exists() or path.is_dir():
         raise ConfigError(f"{path}: config file not found")
     try:
         data = yaml.safe_load(path.read_text())

@@ -46,8 +46,8 @@ def bench_export(data_dir: str | Path, split: str, out: str | Path, context: int
     """Export one split as a benchmark folder; resumes (items already written are kept)."""
     from ..data.dataset import ClipStore
 
-    if context < 2 or horizon < 1 or start < 0:
-        raise ValueError(f"context >= 2, horizon >= 1, start >= 0 required; got {context}, {horizon}, {start}")
+    if context < 1 or horizon < 1 or start < 0:
+        raise ValueError(f"context >= 1, horizon >= 1, start >= 0 required; got {context}, {horizon}, {start}")
     store = ClipStore(data_dir, split)
     out = Path(out)
     n = len(store) if limit is None else min(limit, len(store))

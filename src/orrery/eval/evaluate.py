@@ -40,8 +40,8 @@ class EvalConfig:
     limit: int | None = None
 
     def validate(self) -> None:
-        if self.context < 2:
-            raise ValueError(f"context: needs at least 2 frames (velocities), got {self.context}")
+        if self.context < 1:
+            raise ValueError(f"context: needs at least 1 frame, got {self.context}")
         if self.horizon < 1:
             raise ValueError(f"horizon: must be >= 1, got {self.horizon}")
         if self.start < 0:

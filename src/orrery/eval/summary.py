@@ -45,6 +45,12 @@ def _mean(xs) -> float:
     return float(np.mean(xs)) if xs else float("nan")
 
 
+def _sem(xs) -> float:
+    """Standard error of the mean over clips (NaN below two measured clips)."""
+    xs = [x for x in xs if x is not None and not math.isnan(x)]
+    return float(np.std(xs, ddof=1) / np.sqrt(len(xs))) if len(xs) > 1 else float("nan")
+
+
 def clip_values(rows: list[dict]) -> dict[tuple, float]:
     """(model, key, split, scenario, metric) -> the clip's value (per-step metrics averaged)."""
     acc: dict[tuple, list] = defaultdict(list)
@@ -61,7 +67,7 @@ def summarise(rows: list[dict], stamp: dict, skipped: list[dict], main: str) -> 
     for (model, _key, split, scenario, metric), v in per_clip.items():
         groups[(model, split, scenario, metric)].append(v)
         overall[(model, metric)].append(v)
-    table = [{"model": m, "split": sp, "scenario": sc, "metric": me, "mean": _mean(v),
+    table = [{"model": m, "split": sp, "scenario": sc, "metric": me, "mean": _mean(v), "sem": _sem(v),
               "n": int(sum(not math.isnan(x) for x in v)), "clips": len(v)}
              for (m, sp, sc, me), v in sorted(groups.items())]
     steps: dict[tuple, list] = defaultdict(list)
@@ -79,6 +85,7 @@ def summarise(rows: list[dict], stamp: dict, skipped: list[dict], main: str) -> 
         "skipped": skipped,
         "scenarios": sorted({k[3] for k in per_clip}),
         "overall": {m: {me.name: _mean(overall.get((m, me.name), [])) for me in METRICS} for m in models},
+        "overall_sem": {m: {me.name: _sem(overall.get((m, me.name), [])) for me in METRICS} for m in models},
         "table": table,
         "per_step": per_step,
         "metrics": {me.name: {"unit": me.unit, "better": me.better, "per_step": me.per_step, "physics": me.physics,

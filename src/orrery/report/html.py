@@ -53,7 +53,9 @@ def _overview(summary: dict) -> str:
         cells = []
         for m, v in zip(models, vals, strict=True):
             cls = "best" if best is not None and v == best and m != "floor" else ""
-            cells.append(f'<td class="{cls}">{_num(v)}</td>')
+            sem = summary.get("overall_sem", {}).get(m, {}).get(name, math.nan)
+            pm = f' <span class="note">±{_num(sem)}</span>' if sem is not None and not math.isnan(sem) and sem > 0 else ""
+            cells.append(f'<td class="{cls}">{_num(v)}{pm}</td>')
         unit = html.escape(info["unit"])
         body.append(f'<tr><td class="l" title="{html.escape(info["doc"])}">{name}</td><td class="l">{unit}</td>'
                     f'<td class="l">{info["better"]}</td>{"".join(cells)}</tr>')
@@ -134,8 +136,8 @@ Every physics metric is read from pixels by the object parser and compared with 
 <b>floor</b> = the dataset's own encoded frames scored as a prediction (the parser's error on ground truth):
 a model cannot be told apart from the truth below it.</p>
 <h2>Overview (all scenarios)</h2>{_overview(summary)}
-<p class="note">Per-step metrics are averaged over the horizon, then over clips; "–" = nothing measurable
-(e.g. no collision in the horizon). Bold = best model (the floor excluded).</p>
+<p class="note">Per-step metrics are averaged over the horizon, then over clips; ± is the standard error over
+clips; "–" = nothing measurable (e.g. no collision in the horizon). Bold = best model (the floor excluded).</p>
 <h2>Error versus horizon</h2>{_plots(summary)}
 <h2>Animations</h2>{_animations(summary, examples)}
 <h2>By scenario and split</h2>{_by_scenario(summary)}

@@ -86,3 +86,16 @@ def test_parser_rejects_bad_frames():
         parse_objects(np.zeros((2, 16, 16, 3), np.float32), cam)
     with pytest.raises(ValueError, match="square"):
         parse_objects(np.zeros((2, 16, 20, 3), np.uint8), cam)
+
+
+def test_a_custom_palette_is_honoured():
+    cam = Camera(0.0, 0.0, 8.0, 64)
+    obj = ObjectSpec(1, "circle", 0, 1, 1, radius=0.6)
+    frames, _ = Renderer(cam).render_clip([obj], np.array([[[4.0, 4.0]]]), np.zeros((1, 1)))
+    red = np.array([[230, 25, 25]], np.uint8)
+    tr = parse_objects(frames, cam, palette=red)
+    assert tr.visible[0, 0] and np.allclose(tr.centroid[0, 0], [4.0, 4.0], atol=0.02)
+    tr = parse_objects(frames, cam, palette=np.array([[20, 200, 40]], np.uint8))  # green only: nothing there
+    assert not tr.visible.any()
+    with pytest.raises(ValueError, match="palette"):
+        parse_objects(frames, cam, palette=np.zeros((3,), np.uint8))

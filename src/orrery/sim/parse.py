@@ -220,11 +220,12 @@ def _unmix_pairs(wflat: np.ndarray, d: np.ndarray, u: np.ndarray, alpha: np.ndar
 
 def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | None = None,
                   colour_ids=None, fps: float = 0.0, keep_weights: bool = False, start: int = 0,
-                  future: int = 0) -> Tracks:
+                  future: int = 0, palette: np.ndarray | None = None) -> Tracks:
     """Objects in frames uint8 [T, H, W, 3], one track per palette colour (all colours by default).
 
     `camera` maps pixels to metres (resized to the frames' size if needed); `background` is the
-    static scene under the objects (see `background_image`), black by default.
+    static scene under the objects (see `background_image`), black by default; `palette` uint8
+    [K, 3] (row = colour id) defaults to `sim.palette.PALETTE`.
     """
     if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
         got = f"{getattr(frames, 'dtype', type(frames).__name__)} {list(getattr(frames, 'shape', []))}"
@@ -234,7 +235,9 @@ def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | N
         raise ValueError(f"frames: the camera is square, got {h}x{w} frames")
     if camera.size != h:
         camera = camera.resized(h)
-    pal = palette_array()
+    pal = palette_array() if palette is None else np.asarray(palette, dtype=np.uint8)
+    if pal.ndim != 2 or pal.shape[1] != 3:
+        raise ValueError(f"palette: expected [K, 3] RGB rows, got {list(pal.shape)}")
     ids = np.arange(len(pal)) if colour_ids is None else np.asarray(list(colour_ids), dtype=np.int64)
     weights, core = coverage(frames, background, pal)
     weights, core = weights[..., ids], core[..., ids]  # [T, H, W, K]

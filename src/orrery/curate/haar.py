@@ -10,7 +10,7 @@ level of every frame is evaluated in one vectorised pass per stage, so a whole c
 many numpy calls as the cascade has stages.
 
 The cascade file: `haarcascade_frontalface_default.xml` from OpenCV (Intel licence), looked up in
-`privacy.cascade`, then $ORRERY_HAAR_CASCADE, then `cv2.data.haarcascades` (OpenCV 4 wheels)."""
+`privacy.cascade`, then $ORRERY_HAAR_CASCADE, then `orrery/curate/data/`, then `cv2.data.haarcascades`."""
 
 from __future__ import annotations
 
@@ -199,10 +199,14 @@ def group_rectangles(boxes: np.ndarray, min_neighbors: int, eps: float = 0.2) ->
 
 
 def find_cascade(explicit: str | None = None) -> Path | None:
-    """Where the face cascade is: explicit path, $ORRERY_HAAR_CASCADE, or OpenCV's bundled data."""
+    """Where the face cascade is: explicit path, $ORRERY_HAAR_CASCADE, orrery/curate/data/ (if a copy is
+    vendored there), or OpenCV's bundled data (OpenCV 4 wheels)."""
     for cand in (explicit, os.environ.get("ORRERY_HAAR_CASCADE")):
         if cand:
             return Path(cand)
+    shipped = Path(__file__).parent / "data" / CASCADE_NAME  # where a vendored copy would go
+    if shipped.exists():
+        return shipped
     base = getattr(getattr(cv2, "data", None), "haarcascades", None)
     if base and (Path(base) / CASCADE_NAME).exists():
         return Path(base) / CASCADE_NAME

@@ -15,6 +15,7 @@ The cascade file: `haarcascade_frontalface_default.xml` from OpenCV (Intel licen
 from __future__ import annotations
 
 import os
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,13 +201,14 @@ def group_rectangles(boxes: np.ndarray, min_neighbors: int, eps: float = 0.2) ->
 
 def find_cascade(explicit: str | None = None) -> Path | None:
     """Where the face cascade is: explicit path, $ORRERY_HAAR_CASCADE, orrery/curate/data/ (if a copy is
-    vendored there), or OpenCV's bundled data (OpenCV 4 wheels)."""
+    vendored there), <venv>/share/orrery/ (where `make install` puts OpenCV 4.14's copy), or OpenCV's
+    bundled data (OpenCV 4 wheels)."""
     for cand in (explicit, os.environ.get("ORRERY_HAAR_CASCADE")):
         if cand:
             return Path(cand)
-    shipped = Path(__file__).parent / "data" / CASCADE_NAME  # where a vendored copy would go
-    if shipped.exists():
-        return shipped
+    for shipped in (Path(__file__).parent / "data" / CASCADE_NAME, Path(sys.prefix) / "share" / "orrery" / CASCADE_NAME):
+        if shipped.exists():
+            return shipped
     base = getattr(getattr(cv2, "data", None), "haarcascades", None)
     if base and (Path(base) / CASCADE_NAME).exists():
         return Path(base) / CASCADE_NAME

@@ -15,8 +15,12 @@ class Condition:
 
     text:    one prompt per batch item, or None.
     actions: float32 [B, Tc + horizon, A]; row t is the command applied from frame t to t + 1.
-    metas:   the clips' ground-truth records (`Clip.meta`), one per batch item. Only oracle
-             baselines (the simulator replay) may read them; a learned model must ignore them.
+    metas:   the clips' ground-truth records (`Clip.meta`), one per batch item, each with
+             `rollout_start`: the clip frame index of the first context frame (so the context is
+             frames [rollout_start, rollout_start + Tc) and the prediction starts after them).
+             Only baselines may read them: the simulator replay (the oracle) reads the states;
+             constant-velocity reads only the camera, scenery and object shapes, never the
+             states. A learned model must ignore them.
     """
 
     text: list[str] | None = None

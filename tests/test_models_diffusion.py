@@ -183,7 +183,7 @@ def test_actions_steer_the_pushed_object(tmp_path):
     data = FrameWindows(clips, 2)
     cfg = small_cfg(head="deterministic", text=False, action_dim=2, channels=(16, 32))
     model = PixelWorldModel(cfg)
-    tcfg = TrainConfig(steps=200, batch_size=16, lr=3e-3, warmup=0.05, ema_decay=0.0, val_every=0,
+    tcfg = TrainConfig(steps=200, batch_size=8, lr=3e-3, warmup=0.05, ema_decay=0.0, val_every=0,
                        ckpt_every=0, log_every=50, device="cpu")
     train(model, data, None, tcfg, tmp_path, config=WorldConfig(model=cfg, train=tcfg),
           data_fingerprint="synthetic", collate_fn=collate_windows, progress=False)
@@ -259,3 +259,24 @@ def test_warp_moves_content_by_the_flow_and_keeps_its_centroid():
     flow[:, 0], flow[:, 1] = -0.5, 1.0  # out(p) = img(p + flow): content moves by (+0.5, -1) px
     out = ((warp(img, flow) + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
     np.testing.assert_allclose(centroid(out)[0] - centroid(frames)[0], [0.5, -1.0], atol=0.05)
+
+
+def test_unrolled_training_feeds_back_its_own_prediction():
+    """unroll=2: the second step's context holds the (detached) first prediction, so the loss sees
+    frame Tc + 1 only as a target, and frames before the window's end only as inputs or targets."""
+    rng = np.random.default_rng(6)
+    clip = ballistic_clip(rng, 6)
+    w = FrameWindows([(clip, None, [""])], 2, future=2)
+    assert len(w) == 3 and w[0]["frames"].shape[0] == 4
+    model = wake(PixelWorldModel(small_cfg(head="deterministic", text=False, unroll=2, ctx_noise_prob=0.0)))
+    batch = collate_windows([w[0]])
+    one = PixelWorldModel(small_cfg(head="deterministic", text=False, unroll=1, ctx_noise_prob=0.0))
+    one.load_state_dict(model.state_dict())
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    l2, l1 = model.loss(batch, g())[0], one.loss(batch, g())[0]
+    mu = one.mean(one.to_float(batch["frames"])[:, :2], torch.zeros(1), None, None)
+    x = one.to_float(batch["frames"])
+    mu2 = one.mean(torch.cat([x[:, 1:2], mu[:, None]], 1), torch.zeros(1), None, None)
+    expected = (((mu - x[:, 2]) ** 2).mean() + ((mu2 - x[:, 3]) ** 2).mean()) / 2
+    torch.testing.assert_close(l2, expected)
+    assert not torch.isclose(l1, l2)

@@ -37,6 +37,7 @@ class PixelModelConfig:
     warp: bool = False  # mean = last frame warped by a predicted flow, plus a change (else: last + change)
     mean_loss: Literal["mse", "l1"] = "mse"
     motion_weight: float = 0.0  # extra loss weight on pixels that change from the last context frame
+    unroll: int = 1  # mean head: also train on k = 2..unroll steps fed its own (detached) predictions
     cond_dim: int = 64
     action_dim: int = 0  # A; set from the data at training time
     text: bool = True
@@ -56,8 +57,8 @@ class PixelModelConfig:
     guidance: float = 1.0  # classifier-free guidance scale for text (1 = off)
 
     def validate(self) -> None:
-        if self.context < 1:
-            raise ValueError(f"context must be >= 1, got {self.context}")
+        if self.context < 1 or self.unroll < 1:
+            raise ValueError(f"context and unroll must be >= 1, got {self.context}, {self.unroll}")
         if self.steps < 1 or self.sigma_max <= self.sigma_min:
             raise ValueError("sampler: steps >= 1 and sigma_max > sigma_min required")
         if not self.channels or not self.residual_channels:
@@ -160,7 +161,7 @@ class PixelWorldModel(nn.Module):
     # ---- training -----------------------------------------------------------------------------
     def loss(self, batch: dict, generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
         cfg = self.cfg
-        x = self.to_float(batch["frames"])  # [B, Tc + 1, 3, H, W]
+        x = self.to_float(batch["frames"])  # [B, Tc + unroll, 3, H, W]
         b, dev = x.shape[0], x.device
         actions = batch.get("actions")
         if cfg.hflip and not cfg.action_dim:
@@ -172,7 +173,7 @@ class PixelWorldModel(nn.Module):
         ctx = ctx + ctx_sigma[:, None, None, None, None] * torch.randn(ctx.shape, generator=generator, device=dev)
         texts = list(batch.get("caption") or [""] * b)
         if self.text is not None and cfg.text_dropout > 0:
-            drop = (torch.rand(b, generator=generator) < cfg.text_dropout).tolist()
+            drop = (torch.rand(b, generator=generator, device=dev) < cfg.text_dropout).tolist()
             texts = ["" if d else t for d, t in zip(drop, texts, strict=True)]
         text = self.encode_text(texts, b)
         a = self._actions(actions[:, :cfg.context] if actions is not None else None, b, dev)
@@ -182,15 +183,16 @@ class PixelWorldModel(nn.Module):
         mu = None
         if cfg.head in ("hybrid", "deterministic"):
             mu = self.mean(ctx, ctx_sigma, a, text)
-            err = (mu.float() - target.float())
-            err = err.abs() if cfg.mean_loss == "l1" else err**2
-            if cfg.motion_weight > 0:
-                # Most pixels are still background; weighting the moving ones spends the model's
-                # capacity where positions are decided (the clean last frame, not the noised one).
-                moving = (target - x[:, cfg.context - 1]).abs().amax(1, keepdim=True) > 0.05
-                err = err * (1 + cfg.motion_weight * moving)
-            total = total + err.mean()
+            total = total + self._mean_loss(mu, target, x[:, cfg.context - 1]) / cfg.unroll
             logs["mean_mse"] = float(((mu - target) ** 2).mean().detach())
+            # Unrolled steps (the "pushforward" trick): the model sees its own detached prediction as
+            # context and learns to correct what a rollout feeds back, without backprop through time.
+            ctx_k, mu_k = ctx, mu
+            for k in range(1, min(cfg.unroll, x.shape[1] - cfg.context)):
+                ctx_k = torch.cat([ctx_k[:, 1:], mu_k.detach()[:, None]], dim=1)
+                a_k = self._actions(actions[:, k:cfg.context + k], b, dev) if actions is not None else None
+                mu_k = self.mean(ctx_k, ctx_sigma, a_k, text)
+                total = total + self._mean_loss(mu_k, x[:, cfg.context + k], x[:, cfg.context + k - 1]) / cfg.unroll
         if cfg.head in ("hybrid", "diffusion"):
             x0 = target - mu.detach() if mu is not None else target
             net = self._diff_net(ctx, mu.detach() if mu is not None else None, ctx_sigma, a, text)
@@ -198,6 +200,16 @@ class PixelWorldModel(nn.Module):
             total = total + dl
             logs["diffusion"] = float(dl.detach())
         return total, logs
+
+    def _mean_loss(self, mu: torch.Tensor, target: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        err = mu.float() - target.float()
+        err = err.abs() if self.cfg.mean_loss == "l1" else err**2
+        if self.cfg.motion_weight > 0:
+            # Most pixels are still background; weighting the moving ones spends the model's
+            # capacity where positions are decided (judged on clean frames, not the noised context).
+            moving = (target - last).abs().amax(1, keepdim=True) > 0.05
+            err = err * (1 + self.cfg.motion_weight * moving)
+        return err.mean()
 
     # ---- prediction ---------------------------------------------------------------------------
     @torch.no_grad()

@@ -12,12 +12,13 @@ from torch.utils.data import Dataset
 
 
 class FrameWindows(Dataset):
-    """Items: {'frames': uint8 [Tc + 1, H, W, 3], 'actions': float32 [Tc + 1, A], 'caption': str}.
+    """Items: {'frames': uint8 [Tc + F, H, W, 3], 'actions': float32 [Tc + F, A], 'caption': str}
+    with F = `future` frames to predict (1, or more for unrolled training).
 
     clips: sequences of (frames uint8 [T, H, W, 3], actions float32 [T, A] or None, captions list[str]).
     The caption of a window rotates through the clip's paraphrases (deterministically by window)."""
 
-    def __init__(self, clips, context: int, stride: int = 1):
+    def __init__(self, clips, context: int, stride: int = 1, future: int = 1):
         self.frames: list[torch.Tensor] = []
         self.actions: list[torch.Tensor] = []
         self.captions: list[list[str]] = []
@@ -32,12 +33,13 @@ class FrameWindows(Dataset):
             self.frames.append(torch.from_numpy(np.ascontiguousarray(frames)))
             self.actions.append(torch.from_numpy(np.asarray(actions, np.float32)))
             self.captions.append(list(captions) or [""])
-            self.index += [(ci, s) for s in range(0, t - context, stride)]
+            self.index += [(ci, s) for s in range(0, t - context - future + 1, stride)]
         if len(a_dims) > 1:
             raise ValueError(f"clips disagree on the number of action values per step: {sorted(a_dims)}")
         if not self.index:
-            raise ValueError(f"no window of {context + 1} frames: clips are too short")
+            raise ValueError(f"no window of {context + future} frames: clips are too short")
         self.context = context
+        self.future = future
         self.action_dim = a_dims.pop() if a_dims else 0
 
     def __len__(self) -> int:
@@ -45,7 +47,7 @@ class FrameWindows(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         ci, s = self.index[i]
-        e = s + self.context + 1
+        e = s + self.context + self.future
         caps = self.captions[ci]
         return {"frames": self.frames[ci][s:e], "actions": self.actions[ci][s:e], "caption": caps[s % len(caps)]}
 

@@ -88,7 +88,7 @@ def train_world(data: str | Path, out: str | Path, preset: str = "tiny", overrid
     """Train the pixel diffusion world model on a dataset folder into run folder `out`."""
     cfg = resolve_world_config(preset, list(overrides))
     train_clips = clips_of(data, "train")
-    windows = FrameWindows(train_clips, cfg.model.context, cfg.data.stride)
+    windows = FrameWindows(train_clips, cfg.model.context, cfg.data.stride, future=cfg.model.unroll)
     cfg.model.action_dim = windows.action_dim
     try:
         val = FrameWindows(clips_of(data, cfg.data.val_split), cfg.model.context, cfg.data.stride)

@@ -173,8 +173,9 @@ def register(app: typer.Typer) -> None:
                             f"(positions: {positions})")
         cols = ["split", "scenario", "clips", "psnr", "ssim", "pos_mean_px", "pos_max_px", "lost", "bpp"]
         cols = [c for c in cols if c == "split" or c in results[splits[0]]["scenarios"][0]]
+        short = {"pos_mean_px": "pos px", "pos_max_px": "pos max px"}
         for c in cols:
-            table.add_column(c, justify="left" if c in ("split", "scenario") else "right")
+            table.add_column(short.get(c, c), justify="left" if c in ("split", "scenario") else "right")
         for sp, res in results.items():
             for s in res["scenarios"]:
                 s = {"split": sp, **s}

@@ -40,7 +40,8 @@ def summarise(rows: list[dict[str, Any]], by: str = "scenario") -> list[dict[str
         groups["all"].append(r)
     out = []
     metrics = [k for k in rows[0] if isinstance(rows[0][k], (int, float)) and k not in (by,)] if rows else []
-    for name, rs in groups.items():
+    order = sorted(k for k in groups if k != "all") + ["all"]  # the overall row last
+    for name, rs in ((k, groups[k]) for k in order):
         s: dict[str, Any] = {by: name, "clips": len(rs)}
         for m in metrics:
             vals = np.array([r.get(m, math.nan) for r in rs], dtype=np.float64)

@@ -9,7 +9,7 @@ CASCADE := $(VENV)/share/orrery/haarcascade_frontalface_default.xml
 OUT    ?= runs/quickstart
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install quickstart test test-slow bench lint clean
+.PHONY: install quickstart test test-slow bench bench-deps lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,15 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/simulate.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/simulate.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/scenarios.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/eval.py
+
+# The curate benchmark compares with PySceneDetect, which depends on the non-headless OpenCV;
+# installing both breaks cv2, so it goes in without its dependencies.
+bench-deps: $(STAMP)
+	$(BIN)/pip install -q --no-deps scenedetect==0.7.2
+	$(BIN)/pip install -q tqdm click platformdirs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -73,7 +73,8 @@ def detectors() -> tuple[dict, str | None]:
         import scenedetect
         from scenedetect import AdaptiveDetector, ContentDetector
     except Exception as e:  # said plainly in the output, never hidden
-        return dets, f"PySceneDetect could not be imported ({type(e).__name__}: {e}); no baseline in this run"
+        return dets, (f"PySceneDetect could not be imported ({type(e).__name__}: {e}); no baseline in this run "
+                      "(`make bench-deps` installs it without its non-headless OpenCV)")
     dets["scenedetect.ContentDetector"] = _scenedetect(ContentDetector)
     dets["scenedetect.AdaptiveDetector"] = _scenedetect(AdaptiveDetector)
     if hasattr(scenedetect, "HistogramDetector"):

@@ -94,8 +94,8 @@ def test_continuous_1x4x4_keeps_objects_within_half_a_pixel_at_64px(tmp_path):
 
     spec = {"name": "t", "seed": 5, "video": {"size": 64, "fps": 15, "frames": 16, "codec": "yuv444p", "crf": 12},
             "shard_size": 32,
-            "scenarios": [{"scenario": "bounce", "clips": {"train": 48, "val": 2, "test": 6, "test_ood": 1}},
-                          {"scenario": "collisions_2d", "clips": {"train": 48, "val": 2, "test": 6, "test_ood": 1}}]}
+            "scenarios": [{"scenario": "bounce", "clips": {"train": 48, "val": 2, "test": 6, "test_ood": 0}},
+                          {"scenario": "collisions_2d", "clips": {"train": 48, "val": 2, "test": 6, "test_ood": 0}}]}
     simulate(spec, tmp_path / "data", workers=1, progress=False)
     cfg = resolve_config("tiny", ["model.channels=32", "train.steps=800", "train.precision=bf16",
                                   "train.val_every=0", "train.ckpt_every=0"])

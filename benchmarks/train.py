@@ -6,6 +6,11 @@ against the `deterministic` head of the same preset, measured in the same proces
 numbers compare across machines even when the machine is shared and absolute rates are not).
 
     python benchmarks/train.py [--presets tiny,small] [--steps 4] [--threads 2] [--bf16]
+
+and the position-error table of docs/models.md for a trained run (model, copy-last,
+constant-velocity and the floor, per horizon, with the share of objects lost):
+
+    python benchmarks/train.py --evaluate RUN --data DIR --split test [--set residual_temperature=0]
 """
 
 from __future__ import annotations
@@ -42,8 +47,35 @@ def step_time(head: str, preset: str, steps: int, bf16: bool, size: int) -> tupl
     return statistics.median(times), b, n_params
 
 
+def evaluate_run(run: str, data: str, split: str, overrides: list[str], out: str) -> None:
+    """Per-horizon position error (px) and % of objects lost (of those the truth shows in full)."""
+    import numpy as np
+
+    from orrery.data.dataset import ClipStore
+    from orrery.eval.evaluate import evaluate
+    from orrery.eval.truth import true_tracks
+    from orrery.models.world import load_world_model
+
+    wm = load_world_model(run, overrides=overrides)
+    s = evaluate(wm, data, split, out, context=4, horizon=12, progress=False, report=False)
+    store = ClipStore(data, split)
+    shown = np.zeros(12)
+    for i in range(len(store)):
+        clip = store.clip(i, decode=False)
+        shown += true_tracks(clip.meta, 0, 16, size=clip.meta["size"]).complete[4:16].sum(1)
+    for m in s["models"]:
+        pe = s["per_step"][m]["position_error_px"]
+        lost = np.asarray(s["per_step"][m]["objects_lost"]) * len(store) / np.maximum(shown, 1)
+        print(f"{m:26s} px " + " ".join(f"{v:5.2f}" for v in pe) + f" | lost@12 {100 * lost[-1]:.1f}%")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--evaluate", metavar="RUN", help="evaluate a trained run instead of timing presets")
+    ap.add_argument("--data", help="dataset folder (with --evaluate)")
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--set", action="append", default=[], help="inference override of the model config")
+    ap.add_argument("--out", default="/tmp/orrery-eval", help="evaluation output folder (with --evaluate)")
     ap.add_argument("--presets", default="tiny,small")
     ap.add_argument("--heads", default="deterministic,hybrid,diffusion")
     ap.add_argument("--steps", type=int, default=4)
@@ -52,6 +84,12 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true", help="CPU bf16 autocast (AMX) instead of fp32")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.evaluate:
+        import shutil
+
+        shutil.rmtree(args.out, ignore_errors=True)
+        evaluate_run(args.evaluate, args.data, args.split, args.set, args.out)
+        return
     print(f"torch {torch.__version__}, {args.threads} threads, {args.size} px, "
           f"{'bf16 autocast' if args.bf16 else 'fp32'}")
     print(f"{'preset':7s} {'head':14s} {'params':>9s} {'batch':>5s} {'s/step':>7s} {'samples/s':>9s} {'ratio':>6s}")

@@ -54,7 +54,8 @@ def positions(frames: np.ndarray, recon: np.ndarray, colours: list[np.ndarray],
     else:
         errs = [position_errors(frames[i], recon[i], colours[i], "parse", *scenes[i]) for i in range(len(frames))]
     means = [e["mean_px"] for e in errs if e["n"]]
-    return float(np.mean(means)) if means else math.nan, float(np.nanmax([e["max_px"] for e in errs]))
+    return (float(np.mean(means)) if means else math.nan, float(np.nanmax([e["max_px"] for e in errs])),
+            float(np.mean([e["lost"] for e in errs])))
 
 
 def bench_h264(frames: np.ndarray, colours, scenes, fps: float, repeats: int) -> list[dict]:
@@ -70,11 +71,11 @@ def bench_h264(frames: np.ndarray, colours, scenes, fps: float, repeats: int) ->
         for _ in range(repeats):
             recon = np.stack([decode_mp4(b)[0] for b in blobs])
         dec = (time.perf_counter() - t0) / repeats
-        pmean, pmax = positions(frames, recon, colours, scenes)
+        pmean, pmax, lost = positions(frames, recon, colours, scenes)
         rows.append({"codec": f"h264 crf {crf}", "bpp": sum(packet_bits(b) for b in blobs) / pixels,
                      "bpp_file": 8 * sum(len(b) for b in blobs) / pixels,
                      "psnr": float(psnr(frames, recon).mean()), "ssim": float(ssim_clips(frames, recon).mean()),
-                     "pos_mean_px": pmean, "pos_max_px": pmax,
+                     "pos_mean_px": pmean, "pos_max_px": pmax, "lost": lost,
                      "encode_fps": n_frames / enc, "decode_fps": n_frames / dec})
     return rows
 
@@ -93,12 +94,12 @@ def bench_tokenizer(run: Path, frames: np.ndarray, colours, scenes, repeats: int
         for _ in range(repeats):
             recon = decode_clips(model, z, frames.shape[1], batch)
         dec = (time.perf_counter() - t0) / repeats
-    pmean, pmax = positions(frames, recon, colours, scenes)
+    pmean, pmax, lost = positions(frames, recon, colours, scenes)
     c = model.cfg
     row = {"codec": f"{c.kind} {c.compression}" + (f" {list(c.fsq_levels)}" if c.kind == "fsq" else f" C={c.code_dim}"),
            "run": str(run), "step": meta.get("step"),
            "psnr": float(psnr(frames, recon).mean()), "ssim": float(ssim_clips(frames, recon).mean()),
-           "pos_mean_px": pmean, "pos_max_px": pmax, "encode_fps": n_frames / enc, "decode_fps": n_frames / dec,
+           "pos_mean_px": pmean, "pos_max_px": pmax, "lost": lost, "encode_fps": n_frames / enc, "decode_fps": n_frames / dec,
            "params": sum(p.numel() for p in model.parameters())}
     if model.fsq is not None:
         row["bpp"] = sum(model.bits_per_pixel(*f.shape[:3]) for f in frames) / len(frames)
@@ -142,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [bench_tokenizer(r, frames, colours, scenes, args.repeats, args.batch) for r in args.runs]
     rows += bench_h264(frames, colours, scenes, fps, args.repeats)
     print(f"clips: {source}; torch threads {args.threads}")
-    cols = ["codec", "bpp", "bpp_zlib", "psnr", "ssim", "pos_mean_px", "pos_max_px", "encode_fps", "decode_fps"]
+    cols = ["codec", "bpp", "bpp_zlib", "psnr", "ssim", "pos_mean_px", "pos_max_px", "lost", "encode_fps",
+            "decode_fps"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:

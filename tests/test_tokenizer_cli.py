@@ -105,3 +105,16 @@ def test_user_errors_are_clear(fsq_run, tmp_path):
     res = runner.invoke(app, ["evaluate-tokenizer", "--run", str(fsq_run), "--data", str(tmp_path),
                               "--split", "test"])
     assert res.exit_code == 2 and "error:" in res.output
+
+
+def test_summary_per_scenario_is_nan_aware_and_keeps_worst_case():
+    from orrery.tokenizer.evaluate import summarise
+
+    rows = [{"scenario": "b", "psnr": 30.0},  # a clip without objects has no position figures
+            {"scenario": "a", "psnr": 20.0, "pos_mean_px": 0.5, "pos_max_px": 1.0},
+            {"scenario": "a", "psnr": 40.0, "pos_mean_px": 0.1, "pos_max_px": 3.0}]
+    got = {s["scenario"]: s for s in summarise(rows)}
+    assert list(got) == ["a", "b", "all"]
+    assert got["a"]["psnr"] == 30.0 and got["a"]["pos_mean_px"] == pytest.approx(0.3)
+    assert got["a"]["pos_max_px"] == 3.0 and np.isnan(got["b"]["pos_mean_px"])
+    assert got["all"]["clips"] == 3 and got["all"]["psnr"] == 30.0 and got["all"]["pos_max_px"] == 3.0

@@ -22,6 +22,14 @@ def _load(run: Path):
         _fail(str(e))
 
 
+def _savez(path: Path, arrays: dict, compressed: bool) -> None:
+    """np.savez into an exact path (np.savez given a name appends '.npz'); closed before the rename."""
+    import numpy as np
+
+    with open(path, "wb") as f:
+        (np.savez_compressed if compressed else np.savez)(f, **arrays)
+
+
 def _read_frames(path: Path):
     """A video file (any container PyAV reads) or .npy/.npz of uint8 [T, H, W, 3] -> (frames, fps)."""
     import numpy as np
@@ -89,7 +97,7 @@ def register(app: typer.Typer) -> None:
             arrays["latents"] = z
             arrays["normalized"] = np.bool_(normalize)
             typer.echo(f"latents {list(z.shape)}{' (normalised)' if normalize else ''}")
-        write_with(out, lambda tmp: np.savez(open(tmp, "wb"), **arrays))
+        write_with(out, lambda tmp: _savez(tmp, arrays, compressed=False))
         typer.echo(f"wrote {out}")
 
     @tok.command("decode")
@@ -129,7 +137,7 @@ def register(app: typer.Typer) -> None:
         if out.suffix == ".mp4":
             write_bytes(out, encode_mp4(frames, fps))
         else:
-            write_with(out, lambda tmp: np.savez_compressed(open(tmp, "wb"), frames=frames, fps=np.float64(fps)))
+            write_with(out, lambda tmp: _savez(tmp, {"frames": frames, "fps": np.float64(fps)}, compressed=True))
         typer.echo(f"wrote {out} ({len(frames)} frames)")
 
     app.add_typer(tok, name="tokenize")

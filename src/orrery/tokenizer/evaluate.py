@@ -39,7 +39,9 @@ def summarise(rows: list[dict[str, Any]], by: str = "scenario") -> list[dict[str
         groups[str(r.get(by, ""))].append(r)
         groups["all"].append(r)
     out = []
-    metrics = [k for k in rows[0] if isinstance(rows[0][k], (int, float)) and k not in (by,)] if rows else []
+    metrics: list[str] = []  # numeric keys of any row, in first-seen order (some clips have no objects)
+    for r in rows:
+        metrics += [k for k, v in r.items() if isinstance(v, (int, float)) and k != by and k not in metrics]
     order = sorted(k for k in groups if k != "all") + ["all"]  # the overall row last
     for name, rs in ((k, groups[k]) for k in order):
         s: dict[str, Any] = {by: name, "clips": len(rs)}

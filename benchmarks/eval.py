@@ -20,11 +20,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from orrery.data.camera import Camera  # noqa: E402
+from orrery.data.objects import ObjectSpec, StaticSpec  # noqa: E402
 from orrery.data.video import decode_mp4, encode_mp4  # noqa: E402
 from orrery.eval.scoring import score_clip  # noqa: E402
 from orrery.eval.synthetic import scene  # noqa: E402
-from orrery.sim.camera import Camera  # noqa: E402
-from orrery.sim.objects import ObjectSpec, StaticSpec  # noqa: E402
 from orrery.sim.parse import background_image, parse_objects  # noqa: E402
 from orrery.sim.render import Renderer  # noqa: E402
 

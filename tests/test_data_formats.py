@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from orrery.data.atomic import atomic_path, clean_temporaries, write_text
+from orrery.data.camera import Camera
+from orrery.data.objects import ObjectSpec
 from orrery.data.shards import npz_bytes, npz_load, read_shard, write_shard
 from orrery.data.video import decode_mp4, encode_mp4
-from orrery.sim.camera import Camera
-from orrery.sim.objects import ObjectSpec
 from orrery.sim.render import Renderer
 
 

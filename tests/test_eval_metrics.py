@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from orrery.data.camera import Camera
+from orrery.data.objects import ObjectSpec, StaticSpec
 from orrery.data.video import decode_mp4, encode_mp4
 from orrery.eval import metrics_events as ev
 from orrery.eval import metrics_image as im
@@ -12,8 +14,6 @@ from orrery.eval.synthetic import scene
 from orrery.eval.truth import true_tracks
 from orrery.models.base import Condition
 from orrery.models.baselines import ConstantVelocity, CopyLast, LinearFlow, Simulator
-from orrery.sim.camera import Camera
-from orrery.sim.objects import ObjectSpec, StaticSpec
 from orrery.sim.parse import background_image, parse_objects
 from orrery.sim.render import Renderer
 
@@ -213,7 +213,7 @@ def test_image_metrics_on_identical_and_frozen_frames():
 
 
 def test_a_box_squashed_into_a_square_shows_shape_drift():
-    from orrery.sim.objects import box_vertices
+    from orrery.data.objects import box_vertices
 
     frames, masks, meta = scene(64, 32, seed=0)
     squashed = dict(meta, objects=[dict(o) for o in meta["objects"]])

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import torch
 
+from orrery.data.camera import Camera
+from orrery.data.objects import ObjectSpec
 from orrery.models.base import Condition
 from orrery.models.diffusion.denoiser import Denoiser, DenoiserConfig
 from orrery.models.diffusion.sampler import SAMPLERS, karras_sigmas
 from orrery.models.pixel_world import PixelModelConfig, PixelWorldModel
 from orrery.models.windows import FrameWindows, collate_windows
 from orrery.models.world import DiffusionWorldModel, WorldConfig, load_world_model
-from orrery.sim.camera import Camera
-from orrery.sim.objects import ObjectSpec
 from orrery.sim.render import Renderer
 from orrery.train import TrainConfig, train
 

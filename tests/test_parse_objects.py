@@ -4,9 +4,9 @@ pixels, before and after yuv444p encoding, at 32, 64 and 128 px."""
 import numpy as np
 import pytest
 
+from orrery.data.camera import Camera
+from orrery.data.objects import ObjectSpec, StaticSpec, box_vertices
 from orrery.data.video import decode_mp4, encode_mp4
-from orrery.sim.camera import Camera
-from orrery.sim.objects import ObjectSpec, StaticSpec, box_vertices
 from orrery.sim.parse import background_image, parse_objects
 from orrery.sim.render import Renderer
 

@@ -22,8 +22,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ..sim.camera import Camera
-from ..sim.objects import ObjectSpec, StaticSpec
+from .camera import Camera
+from .objects import ObjectSpec, StaticSpec
 from .shards import json_bytes, npz_bytes, npz_load
 from .video import decode_mp4, encode_mp4
 

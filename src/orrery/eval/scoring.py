@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..sim.camera import Camera
-from ..sim.objects import StaticSpec
+from ..data.camera import Camera
+from ..data.objects import StaticSpec
 from ..sim.parse import background_image, parse_objects
 from . import metrics_events as ev
 from . import metrics_image as im

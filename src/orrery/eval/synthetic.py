@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sim.camera import Camera
-from ..sim.objects import ObjectSpec, StaticSpec, box_vertices
+from ..data.camera import Camera
+from ..data.objects import ObjectSpec, StaticSpec, box_vertices
 from ..sim.render import Renderer
 
 G = 9.81

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sim.camera import Camera
-from ..sim.objects import ObjectSpec
+from ..data.camera import Camera
+from ..data.objects import ObjectSpec
 from ..sim.palette import PALETTE
 from ..sim.parse import Tracks, box_axis
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sim.camera import Camera
-from ..sim.objects import ObjectSpec, StaticSpec
+from ..data.camera import Camera
+from ..data.objects import ObjectSpec, StaticSpec
 from ..sim.parse import background_image, box_axis, parse_objects
 from ..sim.render import Renderer
 from .base import Condition, WorldModel, check_context

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .camera import Camera
-from .objects import ObjectSpec
+from ..data.camera import Camera
+from ..data.objects import ObjectSpec
 from .palette import BACKGROUND, palette_array
 
 RESIDUAL_TOL = 40.0  # RGB units: how far a pixel may sit from the blend line of its colour

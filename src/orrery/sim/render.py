@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .camera import Camera
-from .objects import ObjectSpec, StaticSpec, world_vertices
+from ..data.camera import Camera
+from ..data.objects import ObjectSpec, StaticSpec, world_vertices
 from .palette import BACKGROUND, PALETTE, SCENERY
 
 _SHIFT = 4  # OpenCV fixed-point bits: positions are drawn to 1/16 px

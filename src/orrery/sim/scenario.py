@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .camera import Camera
+from ..data.camera import Camera
 from .palette import PALETTE, colour_by_name
 from .params import ParamSpace, Region, SpecError
 from .world import World

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymunk
 
-from .camera import Camera
-from .objects import ObjectSpec, StaticSpec, box_vertices, polygon_area
+from ..data.camera import Camera
+from ..data.objects import ObjectSpec, StaticSpec, box_vertices, polygon_area
 
 Controller = Callable[["World", int], "np.ndarray | None"]
 

@@ -50,7 +50,7 @@ def object_positions(frames: np.ndarray, colour_ids: np.ndarray, method: str = "
     if method == "centroid":
         return colour_centroids(frames, colour_ids)
     if method == "parse":
-        from ..sim.camera import Camera
+        from ..data.camera import Camera
         from ..sim.parse import parse_objects
 
         cam = camera or Camera(0.0, 0.0, 1.0, frames.shape[1])  # pixel positions do not depend on it

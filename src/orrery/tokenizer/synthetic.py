@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..sim.camera import Camera
-from ..sim.objects import ObjectSpec
+from ..data.camera import Camera
+from ..data.objects import ObjectSpec
 from ..sim.palette import PALETTE
 from ..sim.render import Renderer
 

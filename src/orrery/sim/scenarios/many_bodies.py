@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from ..objects import box_vertices
+from ...data.objects import box_vertices
 from ..params import F, I, ParamSpace, Region, SpecError
 from ..scenario import BuildContext, Scenario, register
 from .placement import disc_mass, pick_shapes, place_discs, polygon_mass, regular_polygon

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..camera import Camera
+from ...data.camera import Camera
 
 DENSITY = 1.0  # kg/m^2: masses are areas, so a bigger object is visibly heavier
 

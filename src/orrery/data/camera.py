@@ -1,4 +1,4 @@
-"""The map between world coordinates (metres, y up) and pixel coordinates (x right, y down).
+"""Part of the clip record: the map between world coordinates (metres, y up) and pixel coordinates (x right, y down).
 
 Pixel coordinates follow OpenCV: integer coordinates are pixel *centres*, so the pixel in row i,
 column j covers [j - 0.5, j + 0.5] x [i - 0.5, i + 0.5]. The mean of a mask's (column, row)

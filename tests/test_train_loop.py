@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import socket
 from dataclasses import dataclass, field
 
 import pytest
@@ -170,15 +169,11 @@ def test_non_finite_loss_stops_with_a_clear_error(tmp_path):
               progress=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _ddp_worker(rank: int, world: int, port: int, run_dir: str, init: dict) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank))
+def _ddp_worker(rank: int, world: int, rendezvous: str, run_dir: str, init: dict) -> None:
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    # A file rendezvous needs no port: a free port picked in advance could be taken by a concurrent
+    # test (Ray opens many) before the workers bind it, which made this test fail once under xdist.
+    torch.distributed.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world)
     torch.set_num_threads(1)
     model = Regressor()
     model.load_state_dict(init)
@@ -195,7 +190,8 @@ def test_ddp_two_gloo_processes_match_one_process(tmp_path):
     single.load_state_dict(init)
     train(single, Pairs(64), Pairs(16, 1), cfg, tmp_path / "one", config=ToyConfig(train=cfg),
           data_fingerprint="fp", progress=False)
-    torch.multiprocessing.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path / "two"), init), nprocs=2)
+    torch.multiprocessing.spawn(_ddp_worker, args=(2, str(tmp_path / "rendezvous"), str(tmp_path / "two"), init),
+                                nprocs=2)
     two = model_weights(load_checkpoint(tmp_path / "two"))
     # The mean of the two half-batch gradients is the full-batch gradient: same weights up to rounding.
     for k, v in single.state_dict().items():

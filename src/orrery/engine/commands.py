@@ -24,8 +24,8 @@ def register(app: typer.Typer) -> None:
         console = Console()
         res = run(out, preset=preset, overrides=set_, workers=workers, console=console)
         console.print(f"datasheet: {res['datasheet']}")
-        console.print(f"report (out of distribution): {res['reports']['test_ood']}")
-        console.print(f"report: {res['reports']['test']}")
+        console.print(f"reports per split: {res['reports']['test']}, {res['reports']['test_ood']}")
+        console.print(f"report: {res['reports']['comparison']}")
 
     @app.command("engine", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
     def engine(ctx: typer.Context) -> None:

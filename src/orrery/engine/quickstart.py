@@ -25,6 +25,7 @@ def quickstart(out: str | Path, preset: str = "tiny", overrides: list[str] = (),
     """Run the whole flow on the embedded quickstart spec; returns the paths it wrote."""
     from ..eval.evaluate import evaluate
     from ..models.world import train_world
+    from ..report.compare import write_comparison
     from ..sim.simulate import simulate
 
     console = console or Console()
@@ -45,13 +46,15 @@ def quickstart(out: str | Path, preset: str = "tiny", overrides: list[str] = (),
     timings["train"] = time.perf_counter() - t
     console.print(f"run: {run.run_dir} (step {run.step}, {run.samples_per_s:.1f} samples/s)")
 
-    reports = {}
+    reports, summaries = {}, {}
     t = stage("3/3 evaluate against the simulator, beside the baselines")
     for split in ("test", "test_ood"):
-        summary = evaluate(str(out / "run"), out / "data", split, out / f"eval-{split}")
+        summaries[split] = evaluate(str(out / "run"), out / "data", split, out / f"eval-{split}")
         reports[split] = out / f"eval-{split}" / "report.html"
         console.print(f"{split}: {reports[split]}")
-        _print_headline(console, summary, split)
+        _print_headline(console, summaries[split], split)
+    reports["comparison"] = write_comparison(out / "report.html", summaries,
+                                             {s: str(reports[s]) for s in ("test", "test_ood")})
     timings["evaluate"] = time.perf_counter() - t
     console.rule()
     console.print("time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))

@@ -42,11 +42,6 @@ class Camera:
         y = self.y0 + self.extent - (px[..., 1] + 0.5) / s
         return np.stack([x, y], axis=-1)
 
-    def to_pixel_vector(self, v: np.ndarray) -> np.ndarray:
-        """World vectors (velocities, displacements) [..., 2] -> pixel vectors (y flipped)."""
-        v = np.asarray(v, dtype=np.float64)
-        return np.stack([v[..., 0] * self.scale, -v[..., 1] * self.scale], axis=-1)
-
     def to_dict(self) -> dict:
         return asdict(self)
 

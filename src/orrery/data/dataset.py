@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch.utils.data import Dataset
 
 from .clip import Clip
 from .manifest import SPLITS, read_manifest
@@ -69,15 +71,7 @@ class ClipStore:
             yield self.clip(i)
 
 
-try:
-    import torch
-    from torch.utils.data import Dataset as _TorchDataset
-except ImportError:  # pragma: no cover - torch is a dependency; keep data importable without it
-    torch = None
-    _TorchDataset = object
-
-
-class ClipDataset(_TorchDataset):
+class ClipDataset(Dataset):
     """A torch Dataset over one split. Items: {'key', 'frames' uint8 [T, H, W, 3], 'masks' uint8
     [T, H, W], 'position' float32 [T, N, 2], 'actions' float32 [T, A] (or [T, 0]), 'caption' str,
     'meta' dict}. `cache=True` keeps decoded clips in memory (small datasets, many epochs)."""
@@ -113,15 +107,3 @@ class ClipDataset(_TorchDataset):
 def open_dataset(root: str | Path, split: str, cache: bool = False, scenarios: list[str] | None = None) -> ClipDataset:
     """The torch Dataset of one split of a dataset folder made by `simulate` or `curate`."""
     return ClipDataset(root, split, cache=cache, scenarios=scenarios)
-
-
-def collate_clips(items: list[dict]) -> dict:
-    """Batch items of equal shape; 'meta', 'key' and 'caption' stay lists (ragged objects)."""
-    out = {}
-    for k in items[0]:
-        vals = [it[k] for it in items]
-        if torch is not None and isinstance(vals[0], torch.Tensor) and all(v.shape == vals[0].shape for v in vals):
-            out[k] = torch.stack(vals)
-        else:
-            out[k] = vals
-    return out

@@ -13,20 +13,6 @@ from .atomic import atomic_path
 SPLITS = ("train", "val", "test", "test_ood")
 
 
-def flatten(prefix: str, d: dict) -> dict:
-    """{'a': {'b': 1}} -> {'prefix.a.b': 1}; lists become JSON-like strings."""
-    out = {}
-    for k, v in d.items():
-        name = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict):
-            out.update(flatten(name, v))
-        elif isinstance(v, (list, tuple)):
-            out[name] = str(list(v))
-        else:
-            out[name] = v
-    return out
-
-
 def write_manifest(path: str | Path, rows: list[dict]) -> None:
     """Rows (dicts; missing columns become null) -> Parquet, atomically."""
     rows = sorted(rows, key=lambda r: (SPLITS.index(r["split"]) if r.get("split") in SPLITS else 99, r["key"]))

@@ -52,7 +52,7 @@ def quickstart(out: str | Path, preset: str = "tiny", overrides: list[str] = (),
         summaries[split] = evaluate(str(out / "run"), out / "data", split, out / f"eval-{split}")
         reports[split] = out / f"eval-{split}" / "report.html"
         console.print(f"{split}: {reports[split]}")
-        _print_headline(console, summaries[split], split)
+        _print_headline(console, summaries[split])
     reports["comparison"] = write_comparison(out / "report.html", summaries,
                                              {s: str(reports[s]) for s in ("test", "test_ood")})
     timings["evaluate"] = time.perf_counter() - t
@@ -62,7 +62,7 @@ def quickstart(out: str | Path, preset: str = "tiny", overrides: list[str] = (),
             "reports": {k: str(v) for k, v in reports.items()}, "timings": timings}
 
 
-def _print_headline(console: Console, summary: dict, split: str) -> None:
+def _print_headline(console: Console, summary: dict) -> None:
     """Position error (px) at horizons 1, 4, 8 and the last, and objects lost at the last step."""
     per_step = summary.get("per_step", {})
     for model in summary.get("models", []):

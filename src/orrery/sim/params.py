@@ -86,11 +86,6 @@ class Region:
             return float(sum(int(math.floor(b)) - int(math.ceil(a)) + 1 for a, b in self.intervals))
         return float(sum(b - a for a, b in self.intervals))
 
-    def contains(self, kind: Kind, v: Any) -> bool:
-        if kind in ("choice", "bool"):
-            return v in self.choices
-        return any(a <= v <= b for a, b in self.intervals)
-
     def at(self, kind: Kind, u: float) -> Any:
         """The value at quantile u in [0, 1) of the uniform distribution on this region."""
         if kind in ("choice", "bool"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.atomic import clean_temporaries, write_text
+from ..data.atomic import clean_temporaries, write_bytes, write_text
 from ..data.clip import Clip
 from ..data.manifest import SPLITS, write_manifest
 from ..data.shards import json_bytes, write_shard
@@ -154,8 +154,7 @@ def run_shard(task: ShardTask) -> dict:
     write_shard(shard_dir / f"{task.name}.tar", samples)
     sidecar = {"shard": task.name, "rows": rows, "rejected": rejected}
     # the sidecar is the completion marker: written after the tar
-    (shard_dir / f"{task.name}.rows.json").parent.mkdir(parents=True, exist_ok=True)
-    write_text(shard_dir / f"{task.name}.rows.json", json_bytes(sidecar).decode())
+    write_bytes(shard_dir / f"{task.name}.rows.json", json_bytes(sidecar))
     return sidecar
 
 

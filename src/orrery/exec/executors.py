@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -102,6 +103,7 @@ class RayExecutor(Executor):
         except ImportError as e:
             raise RuntimeError("executor 'ray': Ray is not installed; install orrery[ray]") from e
         self._ray = ray
+        self._tmp: str | None = None
         self._owns = not ray.is_initialized()
         if self._owns:
             if address:
@@ -131,6 +133,9 @@ class RayExecutor(Executor):
     def close(self):
         if self._owns and self._ray.is_initialized():
             self._ray.shutdown()
+        if self._tmp is not None:  # the private cluster's session files (logs, sockets)
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
 
 
 def make_executor(kind: str = "local", workers: int = 1, ray_address: str | None = None) -> Executor:

@@ -35,15 +35,7 @@ def run(name, p, frames, fps, hz, seed=0, size=64):
 
 
 def draw(name, rng):
-    out = {}
-    for q in get_scenario(name).space:
-        if q.kind in ("choice", "bool"):
-            out[q.name] = q.values[int(rng.integers(len(q.values)))]
-        elif q.kind == "int":
-            out[q.name] = int(rng.integers(q.low, q.high + 1))
-        else:
-            out[q.name] = float(rng.uniform(q.low, q.high))
-    return out
+    return get_scenario(name).space.draw(rng)[0]
 
 
 def crossings(t, x):

@@ -25,15 +25,7 @@ def clip_meta(name: str, params: dict | None = None, seed: int = 0, frames: int 
 
 
 def random_params(name: str, rng: np.random.Generator) -> dict:
-    out = {}
-    for q in get_scenario(name).space:
-        if q.kind in ("choice", "bool"):
-            out[q.name] = q.values[int(rng.integers(len(q.values)))]
-        elif q.kind == "int":
-            out[q.name] = int(rng.integers(q.low, q.high + 1))
-        else:
-            out[q.name] = float(rng.uniform(q.low, q.high))
-    return out
+    return get_scenario(name).space.draw(rng)[0]
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

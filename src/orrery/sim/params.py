@@ -160,6 +160,10 @@ class ParamSpace:
     def __contains__(self, name: str) -> bool:
         return name in self.params
 
+    def draw(self, rng: np.random.Generator, n: int = 1, mode: str = "uniform") -> list[dict]:
+        """n parameter sets from the default ranges, without a spec (tests, benchmarks, notebooks)."""
+        return sample_params(self, self.parse_train("params", {}), {}, n, mode, False, rng)
+
     def default_region(self, p: Param) -> Region:
         if p.kind in ("choice", "bool"):
             return Region(choices=tuple(p.values))

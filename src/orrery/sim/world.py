@@ -14,7 +14,7 @@ import numpy as np
 import pymunk
 
 from ..data.camera import Camera
-from ..data.objects import ObjectSpec, StaticSpec, box_vertices, polygon_area
+from ..data.objects import ObjectSpec, StaticSpec, box_vertices
 
 Controller = Callable[["World", int], "np.ndarray | None"]
 
@@ -254,4 +254,4 @@ def _polygon_centroid(v: np.ndarray) -> np.ndarray:
     return np.array([cx, cy])
 
 
-__all__ = ["World", "Trajectory", "Spring", "polygon_area"]
+__all__ = ["World", "Trajectory", "Spring"]

@@ -115,7 +115,7 @@ def background_image(camera: Camera, statics=()) -> np.ndarray:
     """The static background the renderer draws under the objects: uint8 [H, W, 3]."""
     from .render import Renderer
 
-    return Renderer(camera, statics)._background.copy()
+    return Renderer(camera, statics).background()
 
 
 def coverage(frames: np.ndarray, background: np.ndarray | None = None,

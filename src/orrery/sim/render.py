@@ -43,6 +43,10 @@ class Renderer:
                 cv2.fillPoly(img, [_fixed(pts)], SCENERY, cv2.LINE_AA, _SHIFT)
         return img
 
+    def background(self) -> np.ndarray:
+        """The frame with no objects (background and scenery), uint8 [H, W, 3]; a copy."""
+        return self._background.copy()
+
     def render(self, objects: Sequence[ObjectSpec], positions: np.ndarray, angles: np.ndarray,
                visible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """One frame. positions [N, 2] m, angles [N] rad -> (rgb uint8 [H, W, 3], mask uint8 [H, W])."""

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 from ..data.atomic import write_text
-from .html import _num, _uri
+from .html import data_uri, format_number
 from .plots import error_vs_horizon
 
 METRIC = "position_error_px"
@@ -37,13 +37,13 @@ def write_comparison(path: str | Path, summaries: dict[str, dict], reports: dict
         cells = []
         for h in marks:
             a, b = _at(idd, m, METRIC, h), _at(ood, m, METRIC, h)
-            cells.append(f"<td>{_num(a)}</td><td>{_num(b)}</td><td>{_ratio(b, a)}</td>")
-        lost = f"<td>{_num(_at(idd, m, LOST, horizon))}</td><td>{_num(_at(ood, m, LOST, horizon))}</td>"
+            cells.append(f"<td>{format_number(a)}</td><td>{format_number(b)}</td><td>{_ratio(b, a)}</td>")
+        lost = f"<td>{format_number(_at(idd, m, LOST, horizon))}</td><td>{format_number(_at(ood, m, LOST, horizon))}</td>"
         rows.append(f"<tr><th>{html.escape(m)}</th>{''.join(cells)}{lost}</tr>")
     head1 = "".join(f"<th colspan=3>h{h}</th>" for h in marks) + f"<th colspan=2>objects lost per clip, h{horizon}</th>"
     head2 = "<th>ID</th><th>OOD</th><th>OOD/ID</th>" * len(marks) + "<th>ID</th><th>OOD</th>"
     plots = "".join(
-        f"<figure><img alt='{s}' src='{_uri(error_vs_horizon(summ['per_step'], METRIC, 'px', models), 'image/png')}'>"
+        f"<figure><img alt='{s}' src='{data_uri(error_vs_horizon(summ['per_step'], METRIC, 'px', models), 'image/png')}'>"
         f"<figcaption>{s}</figcaption></figure>" for s, summ in (("test (in distribution)", idd),
                                                                    ("test_ood (out of distribution)", ood)))
     links = " · ".join(f"<a href='{html.escape(Path(p).relative_to(Path(path).parent).as_posix())}'>"

@@ -29,11 +29,11 @@ img.pix{image-rendering:pixelated}
 PLOTTED = ("position_error_px", "velocity_error_per_frame", "objects_lost", "size_drift", "psnr", "mask_iou")
 
 
-def _uri(data: bytes, mime: str) -> str:
+def data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _num(x) -> str:
+def format_number(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     ax = abs(x)
@@ -54,8 +54,8 @@ def _overview(summary: dict) -> str:
         for m, v in zip(models, vals, strict=True):
             cls = "best" if best is not None and v == best and m != "floor" else ""
             sem = summary.get("overall_sem", {}).get(m, {}).get(name, math.nan)
-            pm = f' <span class="note">±{_num(sem)}</span>' if sem is not None and not math.isnan(sem) and sem > 0 else ""
-            cells.append(f'<td class="{cls}">{_num(v)}{pm}</td>')
+            pm = f' <span class="note">±{format_number(sem)}</span>' if sem is not None and not math.isnan(sem) and sem > 0 else ""
+            cells.append(f'<td class="{cls}">{format_number(v)}{pm}</td>')
         unit = html.escape(info["unit"])
         body.append(f'<tr><td class="l" title="{html.escape(info["doc"])}">{name}</td><td class="l">{unit}</td>'
                     f'<td class="l">{info["better"]}</td>{"".join(cells)}</tr>')
@@ -75,7 +75,7 @@ def _by_scenario(summary: dict) -> str:
                 vals = [cell.get((m, split, sc, name), math.nan) for m in models]
                 if all(math.isnan(v) for v in vals):
                     continue
-                rows.append(f'<tr><td class="l">{name}</td>' + "".join(f"<td>{_num(v)}</td>" for v in vals) + "</tr>")
+                rows.append(f'<tr><td class="l">{name}</td>' + "".join(f"<td>{format_number(v)}</td>" for v in vals) + "</tr>")
             if rows:
                 head = "".join(f"<th>{html.escape(m)}</th>" for m in models)
                 out.append(f"<h3>{html.escape(sc)} · {html.escape(split)}</h3><table><tr><th class='l'>metric</th>{head}</tr>"
@@ -90,7 +90,7 @@ def _plots(summary: dict) -> str:
         if info is None:
             continue
         png = error_vs_horizon(summary["per_step"], metric, info["unit"], summary["models"])
-        figs.append(f'<figure><img alt="{metric} vs horizon" src="{_uri(png, "image/png")}">'
+        figs.append(f'<figure><img alt="{metric} vs horizon" src="{data_uri(png, "image/png")}">'
                     f"<figcaption>{metric}: {html.escape(info['doc'])}</figcaption></figure>")
     return '<div class="grid">' + "".join(figs) + "</div>"
 
@@ -112,8 +112,8 @@ def _animations(summary: dict, examples: dict) -> str:
         ctx, truth, pred = examples[key]
         zoom = max(1, 192 // truth.shape[1])
         gif = gif_bytes(triptych_frames(ctx, truth, pred, zoom=zoom))
-        figs.append(f'<figure><img class="pix" alt="{html.escape(key)}" src="{_uri(gif, "image/gif")}">'
-                    f"<figcaption>{label}: {html.escape(key)}, position error {_num(scores.get(key))} px · "
+        figs.append(f'<figure><img class="pix" alt="{html.escape(key)}" src="{data_uri(gif, "image/gif")}">'
+                    f"<figcaption>{label}: {html.escape(key)}, position error {format_number(scores.get(key))} px · "
                     "truth | prediction | |error| (bar: grey = context, red = predicted)</figcaption></figure>")
     return '<div class="grid">' + "".join(figs) + "</div>"
 

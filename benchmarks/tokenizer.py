@@ -1,17 +1,15 @@
 """Rate-distortion and speed of trained tokenizers next to H.264, on the same clips in one run.
 
-For each tokenizer run: PSNR, SSIM, object-position error (px), bits per pixel and encode/decode
-frames/s. For H.264 (PyAV libx264, yuv444p, one thread) at several CRF values: the same numbers,
+For each tokenizer run: PSNR, SSIM, object-position error (px, against the simulator's states,
+scored by `orrery.eval` exactly as a world model's prediction, beside the floor of the original
+frames), the share of objects lost, bits per pixel and encode/decode frames/s. For H.264 (PyAV libx264, yuv444p, one thread) at several CRF values: the same numbers,
 bits counted from the video packets (the bitstream, without MP4 container overhead).
 
 Bits per pixel of a tokenizer: `nominal` = raw indices at log2(codebook) bits each; `zlib` = the
 int16 index stream compressed with zlib level 9 (a real, if simple, entropy coder). Continuous
 tokenizers have no bit rate (their latents are float32) and are shown for quality and speed only.
 
-    python benchmarks/tokenizer.py --runs RUN [RUN ...] [--data DIR --split test] [--clips 24]
-
-Without --data the clips are rendered bouncing discs (held-out seed), 64 px, 17 frames, and object
-positions come from the colour centroid; with --data, from `orrery.sim.parse.parse_objects`.
+    python benchmarks/tokenizer.py --runs RUN [RUN ...] --data DIR [--split test] [--clips 24]
 """
 
 from __future__ import annotations
@@ -30,11 +28,9 @@ import numpy as np
 import torch
 
 from orrery.data.video import decode_mp4, encode_mp4
+from orrery.eval.tokenizer import score_reconstruction
 from orrery.tokenizer.checkpoint import load_tokenizer
 from orrery.tokenizer.codec import decode_clips, encode_clips
-from orrery.tokenizer.positions import position_errors
-from orrery.tokenizer.quality import psnr, ssim_clips
-from orrery.tokenizer.synthetic import bouncing_discs
 
 CRFS = (0, 10, 18, 23, 28, 33, 38, 44, 51)
 
@@ -45,20 +41,17 @@ def packet_bits(mp4: bytes) -> int:
         return 8 * sum(p.size for p in c.demux(c.streams.video[0]) if p.size)
 
 
-def positions(frames: np.ndarray, recon: np.ndarray, colours: list[np.ndarray],
-              scenes: list[tuple] | None) -> tuple[float, float]:
-    """Mean and max object-position error (px): the parser with each clip's (camera, background)
-    when `scenes` is given (dataset clips), else the colour centroid (black backgrounds)."""
-    if scenes is None:
-        errs = [position_errors(frames[i], recon[i], colours[i]) for i in range(len(frames))]
-    else:
-        errs = [position_errors(frames[i], recon[i], colours[i], "parse", *scenes[i]) for i in range(len(frames))]
-    means = [e["mean_px"] for e in errs if e["n"]]
-    return (float(np.mean(means)) if means else math.nan, float(np.nanmax([e["max_px"] for e in errs])),
-            float(np.mean([e["lost"] for e in errs])))
+def scores(frames: np.ndarray, recon: np.ndarray, clips: list) -> dict[str, float]:
+    """Mean PSNR, SSIM, position error and its floor (px), share of objects lost, over clips."""
+    rows = [score_reconstruction(frames[i], recon[i], c.meta, None if c.masks is None else c.masks[:frames.shape[1]])
+            for i, c in enumerate(clips)]
+    out = {k: float(np.nanmean([r.get(k, math.nan) for r in rows])) for k in ("psnr", "ssim", "pos_px", "floor_px")}
+    n = sum(r.get("n_positions", 0) for r in rows)
+    out["lost"] = sum(r.get("lost", 0.0) * r.get("n_positions", 0) for r in rows) / max(n, 1)
+    return out
 
 
-def bench_h264(frames: np.ndarray, colours, scenes, fps: float, repeats: int) -> list[dict]:
+def bench_h264(frames: np.ndarray, clips: list, fps: float, repeats: int) -> list[dict]:
     n_frames = frames.shape[0] * frames.shape[1]
     pixels = n_frames * frames.shape[2] * frames.shape[3]
     rows = []
@@ -71,16 +64,13 @@ def bench_h264(frames: np.ndarray, colours, scenes, fps: float, repeats: int) ->
         for _ in range(repeats):
             recon = np.stack([decode_mp4(b)[0] for b in blobs])
         dec = (time.perf_counter() - t0) / repeats
-        pmean, pmax, lost = positions(frames, recon, colours, scenes)
         rows.append({"codec": f"h264 crf {crf}", "bpp": sum(packet_bits(b) for b in blobs) / pixels,
-                     "bpp_file": 8 * sum(len(b) for b in blobs) / pixels,
-                     "psnr": float(psnr(frames, recon).mean()), "ssim": float(ssim_clips(frames, recon).mean()),
-                     "pos_mean_px": pmean, "pos_max_px": pmax, "lost": lost,
+                     "bpp_file": 8 * sum(len(b) for b in blobs) / pixels, **scores(frames, recon, clips),
                      "encode_fps": n_frames / enc, "decode_fps": n_frames / dec})
     return rows
 
 
-def bench_tokenizer(run: Path, frames: np.ndarray, colours, scenes, repeats: int, batch: int) -> dict:
+def bench_tokenizer(run: Path, frames: np.ndarray, clips: list, repeats: int, batch: int) -> dict:
     model, meta = load_tokenizer(run)
     n_frames = frames.shape[0] * frames.shape[1]
     pixels = n_frames * frames.shape[2] * frames.shape[3]
@@ -94,12 +84,10 @@ def bench_tokenizer(run: Path, frames: np.ndarray, colours, scenes, repeats: int
         for _ in range(repeats):
             recon = decode_clips(model, z, frames.shape[1], batch)
         dec = (time.perf_counter() - t0) / repeats
-    pmean, pmax, lost = positions(frames, recon, colours, scenes)
     c = model.cfg
     row = {"codec": f"{c.kind} {c.compression}" + (f" {list(c.fsq_levels)}" if c.kind == "fsq" else f" C={c.code_dim}"),
            "run": str(run), "step": meta.get("step"),
-           "psnr": float(psnr(frames, recon).mean()), "ssim": float(ssim_clips(frames, recon).mean()),
-           "pos_mean_px": pmean, "pos_max_px": pmax, "lost": lost, "encode_fps": n_frames / enc, "decode_fps": n_frames / dec,
+           **scores(frames, recon, clips), "encode_fps": n_frames / enc, "decode_fps": n_frames / dec,
            "params": sum(p.numel() for p in model.parameters())}
     if model.fsq is not None:
         row["bpp"] = sum(model.bits_per_pixel(*f.shape[:3]) for f in frames) / len(frames)
@@ -111,7 +99,7 @@ def bench_tokenizer(run: Path, frames: np.ndarray, colours, scenes, repeats: int
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", nargs="+", type=Path, required=True, help="tokenizer run folders")
-    ap.add_argument("--data", type=Path, help="dataset folder (default: rendered bouncing discs)")
+    ap.add_argument("--data", type=Path, required=True, help="dataset folder made by `orrery simulate`")
     ap.add_argument("--split", default="test")
     ap.add_argument("--clips", type=int, default=24)
     ap.add_argument("--frames", type=int, default=17, help="frames per clip (1 + k * 4 suits every preset)")
@@ -122,28 +110,19 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    fps = 15.0
-    if args.data is None:
-        clips = bouncing_discs(args.clips, args.frames, 64, np.random.default_rng(12345))
-        frames, colours, scenes = clips.frames, list(clips.colour_ids), None
-        source = f"bouncing discs, {args.clips} clips x {args.frames} frames x 64 px (seed 12345)"
-    else:
-        from orrery.data.dataset import ClipStore
-        from orrery.sim.parse import background_image
+    from orrery.data.dataset import ClipStore
 
-        store = ClipStore(args.data, args.split)
-        got = [store.clip(i) for i in range(min(args.clips, len(store)))]
-        t = min(args.frames, *(c.frames.shape[0] for c in got))
-        frames = np.stack([c.frames[:t] for c in got])
-        colours = [np.array(sorted({o.colour_id for o in c.objects}), dtype=np.int64) for c in got]
-        scenes = [(c.camera, background_image(c.camera, c.statics)) for c in got]
-        fps = got[0].fps
-        source = f"{args.data}/{args.split}, {len(got)} clips x {t} frames x {frames.shape[2]} px"
+    store = ClipStore(args.data, args.split)
+    got = [store.clip(i) for i in range(min(args.clips, len(store)))]
+    t = min(args.frames, *(c.frames.shape[0] for c in got))
+    frames = np.stack([c.frames[:t] for c in got])
+    fps = got[0].fps
+    source = f"{args.data}/{args.split}, {len(got)} clips x {t} frames x {frames.shape[2]} px"
 
-    rows = [bench_tokenizer(r, frames, colours, scenes, args.repeats, args.batch) for r in args.runs]
-    rows += bench_h264(frames, colours, scenes, fps, args.repeats)
+    rows = [bench_tokenizer(r, frames, got, args.repeats, args.batch) for r in args.runs]
+    rows += bench_h264(frames, got, fps, args.repeats)
     print(f"clips: {source}; torch threads {args.threads}")
-    cols = ["codec", "bpp", "bpp_zlib", "psnr", "ssim", "pos_mean_px", "pos_max_px", "lost", "encode_fps",
+    cols = ["codec", "bpp", "bpp_zlib", "psnr", "ssim", "pos_px", "floor_px", "lost", "encode_fps",
             "decode_fps"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))

@@ -1,9 +1,10 @@
 """Training speed of the world-model presets on this machine, in samples/s.
 
-For every preset and head, a few optimiser steps of the real training step (loss, backward,
-AdamW) on 32 px windows; the figure is the median step time after a warm-up step. Ratios are
-against the `deterministic` head of the same preset, measured in the same process (so the
-numbers compare across machines even when the machine is shared and absolute rates are not).
+For every preset and pixel variant (the `deterministic` family, the pixel family's `hybrid` and
+pure `diffusion` heads), a few optimiser steps of the real training step (loss, backward, AdamW)
+on 32 px windows; the figure is the median step time after a warm-up step. Ratios are against the
+`deterministic` family at the same preset, measured in the same process (so the numbers compare
+across machines even when the machine is shared and absolute rates are not).
 
     python benchmarks/train.py [--presets tiny,small] [--steps 4] [--threads 2] [--bf16]
 
@@ -21,13 +22,18 @@ import time
 
 import torch
 
-from orrery.models.pixel_world import PixelWorldModel
-from orrery.models.world import resolve_world_config
+from orrery.models.registry import get_family
+from orrery.recipes.world import resolve_world_config
+
+# variant -> (family, extra settings)
+VARIANTS = {"deterministic": ("deterministic", []), "hybrid": ("pixel", []),
+            "diffusion": ("pixel", ["model.head=diffusion"])}
 
 
 def step_time(head: str, preset: str, steps: int, bf16: bool, size: int) -> tuple[float, int, int]:
-    cfg = resolve_world_config(preset, [f"model.head={head}"])
-    model = PixelWorldModel(cfg.model)
+    family, sets = VARIANTS[head]
+    cfg = resolve_world_config(family, preset, sets=sets)
+    model = get_family(family).net(cfg.model)
     n_params = sum(p.numel() for p in model.parameters())
     b = cfg.train.batch_size
     g = torch.Generator().manual_seed(0)
@@ -51,21 +57,14 @@ def evaluate_run(run: str, data: str, split: str, overrides: list[str], out: str
     """Per-horizon position error (px) and % of objects lost (of those the truth shows in full)."""
     import numpy as np
 
-    from orrery.data.dataset import ClipStore
     from orrery.eval.evaluate import evaluate
-    from orrery.eval.truth import true_tracks
-    from orrery.models.world import load_world_model
+    from orrery.models.registry import load_world_model
 
     wm = load_world_model(run, overrides=overrides)
     s = evaluate(wm, data, split, out, context=4, horizon=12, progress=False, report=False)
-    store = ClipStore(data, split)
-    shown = np.zeros(12)
-    for i in range(len(store)):
-        clip = store.clip(i, decode=False)
-        shown += true_tracks(clip.meta, 0, 16, size=clip.meta["size"]).complete[4:16].sum(1)
     for m in s["models"]:
         pe = s["per_step"][m]["position_error_px"]
-        lost = np.asarray(s["per_step"][m]["objects_lost"]) * len(store) / np.maximum(shown, 1)
+        lost = np.asarray(s["per_step"][m]["objects_lost"]) / np.maximum(s["per_step"][m]["objects_visible"], 1e-9)
         print(f"{m:26s} px " + " ".join(f"{v:5.2f}" for v in pe) + f" | lost@12 {100 * lost[-1]:.1f}%")
 
 

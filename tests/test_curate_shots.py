@@ -80,7 +80,7 @@ def test_config_errors_name_field_paths():
     with pytest.raises(ConfigError) as e:
         parse_config({"clips": {"size": [64, 4], "nope": 1}, "filters": {"motion_min": -1}})
     msg = str(e.value)
-    assert "clips.size.1" in msg and "clips.nope: unknown key" in msg and "filters.motion_min" in msg
+    assert "clips.size[1]" in msg and "clips.nope: unknown key" in msg and "filters.motion_min" in msg
     with pytest.raises(ConfigError, match="work_side"):
         parse_config({"clips": {"size": [256, 256]}})
     with pytest.raises(ConfigError, match="sum to 1"):

@@ -128,14 +128,14 @@ def test_bench_round_trip_lists_every_problem(dataset, tmp_path):
 
 def test_a_trained_run_folder_is_evaluated_and_carded(tmp_path):
     """The run-folder path end to end: a 1-step world model trained here, loaded by --model RUN."""
-    from orrery.models.world import train_world
+    from orrery.recipes.world import train_world
 
     clips = [scene(32, 20, seed=i, key=f"t{i}") for i in range(2)]
     clips = [(f, m, dict(meta, split="train")) for f, m, meta in clips] + [scene(32, 20, seed=9, key="s0")]
     write_dataset(tmp_path / "ds", clips)
     def train(steps):
-        train_world(tmp_path / "ds", tmp_path / "run", "tiny",
-                    [f"train.steps={steps}", "train.batch_size=2", "train.ckpt_every=1", "train.val_every=100",
+        train_world(tmp_path / "ds", tmp_path / "run", "pixel", "tiny", sets=[
+                     f"train.steps={steps}", "train.batch_size=2", "train.ckpt_every=1", "train.val_every=100",
                      "model.channels=[8,8]", "model.residual_channels=[8,8]", "model.cond_dim=16",
                      "model.text_dim=16"], progress=False)
 

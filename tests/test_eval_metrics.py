@@ -12,7 +12,7 @@ from orrery.eval import metrics_motion as mo
 from orrery.eval.scoring import score_clip
 from orrery.eval.synthetic import scene
 from orrery.eval.truth import true_tracks
-from orrery.models.base import Condition
+from orrery.models.base import Condition, Layout
 from orrery.models.baselines import ConstantVelocity, CopyLast, LinearFlow, Simulator
 from orrery.sim.parse import background_image, parse_objects
 from orrery.sim.render import Renderer
@@ -68,7 +68,8 @@ def test_oracle_scores_zero_within_the_floor():
         dec = decode_mp4(encode_mp4(frames, FPS))[0]
         ctx = dec[start:start + tc]
         truth = dec[start + tc:start + tc + h]
-        oracle = Simulator().rollout(ctx[None], h, Condition(metas=[dict(meta, rollout_start=start)]))[0]
+        oracle = Simulator({meta["key"]: meta["states"]}).rollout(
+            ctx[None], h, Condition(layouts=[Layout.from_meta(meta, start)]))[0]
         o = metric_dict(score_clip(meta, ctx, oracle, truth, start, masks))
         f = metric_dict(score_clip(meta, ctx, truth, truth, start, masks))
         assert np.nanmax(o["position_error_px"]) < 0.2
@@ -97,7 +98,7 @@ def test_copy_last_error_is_the_distance_travelled():
 def test_constant_velocity_error_is_the_missing_gravity_term():
     frames, masks, meta = ballistic()
     tc, h = 4, 12
-    pred = ConstantVelocity().rollout(frames[None, :tc], h, Condition(metas=[meta]))[0]
+    pred = ConstantVelocity().rollout(frames[None, :tc], h, Condition(layouts=[Layout.from_meta(meta)]))[0]
     p, t = tracks(meta, np.concatenate([frames[:tc], pred]), 0, tc)
     err = mo.position_error_px(p, t, meta)
     # the finite-difference velocity v_fd = v(t) - g dt / 2 extrapolated j frames misses g dt^2 j (j + 1) / 2

@@ -7,20 +7,17 @@ import numpy as np
 import pytest
 import torch
 
-from orrery.models.ar_world import (
-    ARModelConfig,
-    ARWorldNet,
-    AutoregressiveWorldModel,
-    TokenWindows,
-    check_tokenizer,
-    collate_tokens,
-)
+from orrery.models.autoregressive.adapter import ARRollout
+from orrery.models.autoregressive.config import ARModelConfig
+from orrery.models.autoregressive.net import ARWorldNet
 from orrery.models.base import Condition
-from orrery.models.gpt import GPTConfig
-from orrery.models.world import ARWorldConfig, load_world_model
+from orrery.models.nets.gpt import GPTConfig
+from orrery.models.registry import check_tokenizer, get_family, load_world_model
+from orrery.recipes.windows import Windows, collate
+from orrery.recipes.world import run_config_class
 from orrery.tokenizer.checkpoint import save_tokenizer
 from orrery.tokenizer.config import TokenizerConfig
-from orrery.tokenizer.model import VideoTokenizer
+from orrery.tokenizer.model import VideoTokenizer, to_video
 from orrery.train import TrainConfig, train
 
 torch.set_num_threads(1)
@@ -32,6 +29,11 @@ def tokenizer(**kw) -> VideoTokenizer:
     return VideoTokenizer(cfg).eval()
 
 
+def token_windows(clips, tok, context: int) -> Windows:
+    return Windows(clips, context, field="tokens",
+                   encode=lambda f: tok.encode_indices(to_video(f[None]))[0].to(torch.int32))
+
+
 def clips(n: int = 3, t: int = 6, a: int = 2):
     rng = np.random.default_rng(0)
     return [(rng.integers(0, 255, (t, 16, 16, 3), dtype=np.uint8), rng.normal(size=(t, a)).astype(np.float32),
@@ -41,19 +43,21 @@ def clips(n: int = 3, t: int = 6, a: int = 2):
 def test_ar_world_model_trains_reloads_and_rolls_out(tmp_path):
     tok = tokenizer()
     export = save_tokenizer(tmp_path / "tok.safetensors", tok)
-    windows = TokenWindows(clips(), tok, context=2)
-    assert windows.grid == (4, 4) and len(windows) == 3 * 4 and windows.action_dim == 2
+    windows = token_windows(clips(), tok, context=2)
+    assert windows.item_shape == (4, 4) and len(windows) == 3 * 4 and windows.action_dim == 2
     gpt = GPTConfig(vocab=16, tokens_per_frame=16, max_frames=3, d_model=32, n_layer=2, n_head=2, action_dim=2,
                     text_dim=16)
     model_cfg = ARModelConfig(context=2, gpt=gpt)
-    tcfg = TrainConfig(steps=3, batch_size=4, val_every=0, ckpt_every=0, log_every=1, device="cpu")
-    conf = ARWorldConfig(tokenizer=str(export), model=model_cfg, train=tcfg)
+    tcfg = TrainConfig(steps=3, batch_size=4, val_every=0, ckpt_every=0, log_every=1, device="cpu", ema_decay=0)
+    conf = run_config_class("autoregressive")(tokenizer=str(export), model=model_cfg, train=tcfg)
     net = ARWorldNet(model_cfg)
     train(net, windows, None, tcfg, tmp_path / "run", config=conf, data_fingerprint="x",
-          collate_fn=collate_tokens, progress=False)
+          collate_fn=collate, progress=False)
 
     wm = load_world_model(tmp_path / "run", seed=3)
-    assert isinstance(wm, AutoregressiveWorldModel)
+    assert isinstance(wm, ARRollout)
+    trained = net.state_dict()
+    assert all(torch.equal(v, trained[k]) for k, v in wm.net.state_dict().items())  # the trained weights
     ctx = clips(1)[0][0][None, :2]
     acts = np.zeros((1, 5, 2), np.float32)
     out = wm.rollout(ctx, 3, Condition(text=["a ball"], actions=acts))
@@ -65,15 +69,16 @@ def test_ar_world_model_trains_reloads_and_rolls_out(tmp_path):
 
 
 def test_rejects_tokenizers_it_cannot_roll_out_with():
+    fam = get_family("autoregressive")
     with pytest.raises(ValueError, match="compresses time"):
-        check_tokenizer(VideoTokenizer(TokenizerConfig(kind="fsq", compression="4x4x4", channels=8)), "t")
+        check_tokenizer(fam, VideoTokenizer(TokenizerConfig(kind="fsq", compression="4x4x4", channels=8)), "t")
     with pytest.raises(ValueError, match="discrete"):
-        check_tokenizer(VideoTokenizer(TokenizerConfig(kind="continuous", channels=8)), "t")
+        check_tokenizer(fam, VideoTokenizer(TokenizerConfig(kind="continuous", channels=8)), "t")
 
 
 def test_a_batch_item_is_one_window_of_token_frames():
     tok = tokenizer()
-    w = TokenWindows(clips(1, t=5, a=0), tok, context=3)
-    batch = collate_tokens([w[0], w[1]])
-    assert batch["tokens"].shape == (2, 4, 4, 4) and batch["tokens"].dtype == torch.long
+    w = token_windows(clips(1, t=5, a=0), tok, context=3)
+    batch = collate([w[0], w[1]])
+    assert batch["tokens"].shape == (2, 4, 4, 4) and not batch["tokens"].is_floating_point()
     assert int(batch["tokens"].max()) < 16

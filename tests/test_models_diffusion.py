@@ -10,11 +10,15 @@ import torch
 from orrery.data.camera import Camera
 from orrery.data.objects import ObjectSpec
 from orrery.models.base import Condition
+from orrery.models.conditioning import ItemNoise
 from orrery.models.diffusion.denoiser import Denoiser, DenoiserConfig
 from orrery.models.diffusion.sampler import SAMPLERS, karras_sigmas
-from orrery.models.pixel_world import PixelModelConfig, PixelWorldModel
-from orrery.models.windows import FrameWindows, collate_windows
-from orrery.models.world import DiffusionWorldModel, WorldConfig, load_world_model
+from orrery.models.pixel.adapter import PixelRollout
+from orrery.models.pixel.config import MeanConfig, PixelModelConfig
+from orrery.models.pixel.net import MeanNet, PixelWorldNet, to_float
+from orrery.models.registry import load_world_model
+from orrery.recipes.windows import Windows, collate
+from orrery.recipes.world import run_config_class
 from orrery.sim.render import Renderer
 from orrery.train import TrainConfig, train
 
@@ -46,9 +50,17 @@ def pushed_clip(rng: np.random.Generator, t: int = 8) -> tuple[np.ndarray, np.nd
 
 
 def small_cfg(**kw) -> PixelModelConfig:
-    base = dict(context=2, channels=(8, 16), residual_channels=(8, 16), cond_dim=16, text_dim=16)
+    base = dict(context=2, channels=(8, 16), residual_channels=(8, 16), cond_dim=16, text_dim=16, warp=False,
+                motion_weight=0.0, unroll=1)
     base.update(kw)
     return PixelModelConfig(**base)
+
+
+def mean_cfg(**kw) -> MeanConfig:
+    """The deterministic family's config at the same small size."""
+    base = dict(context=2, channels=(8, 16), cond_dim=16, text_dim=16, warp=False, motion_weight=0.0, unroll=1)
+    base.update(kw)
+    return MeanConfig(**base)
 
 
 def wake(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
@@ -75,7 +87,7 @@ def centroid(frames: np.ndarray) -> np.ndarray:
 def test_ideal_network_has_zero_loss_and_denoises_exactly(kind):
     """For data that is a single point x0, the network the parametrisation asks for is known in
     closed form; with it the loss is 0 and D(x; sigma) = x0 at every noise level."""
-    cfg = DenoiserConfig(kind=kind, sigma_data=0.5)
+    cfg = DenoiserConfig(kind=kind, sigma_data=0.5, p_mean=-1.2, p_std=1.2)
     den = Denoiser(cfg)
     x0 = torch.randn(3, 3, 4, 4, generator=torch.Generator().manual_seed(1))
 
@@ -119,12 +131,12 @@ def test_denoiser_overfits_one_batch():
     fixed noise falls five-fold and a 4-step sample beats copying the last frame."""
     rng = np.random.default_rng(0)
     clips = [(ballistic_clip(rng, 4), None, ["a ball"]) for _ in range(4)]
-    batch = collate_windows([FrameWindows(clips, 2)[i] for i in (0, 2, 4, 6)])
+    batch = collate([Windows(clips, 2)[i] for i in (0, 2, 4, 6)])
     torch.manual_seed(0)
-    model = PixelWorldModel(small_cfg(head="diffusion", denoiser=DenoiserConfig(sigma_data=0.5, p_mean=-1.0),
-                                      text=False, ctx_noise_prob=0.0, sigma_max=10.0, steps=4))
+    model = PixelWorldNet(small_cfg(head="diffusion", denoiser=DenoiserConfig(sigma_data=0.5, p_mean=-1.0, p_std=1.2),
+                                    text=False, ctx_noise_prob=0.0, sigma_max=10.0, steps=4))
     opt = torch.optim.Adam(model.parameters(), 1e-2)
-    x = model.to_float(batch["frames"])
+    x = to_float(batch["frames"])
 
     @torch.no_grad()
     def fixed_loss():
@@ -138,15 +150,15 @@ def test_denoiser_overfits_one_batch():
         opt.step()
     after = fixed_loss()
     assert after < 0.2 * before, (before, after)
-    sample = model.predict(x[:, :2], None, None, torch.Generator().manual_seed(0))
+    sample = model.predict(x[:, :2], None, None, ItemNoise([0, 1, 2, 3]))
     copy_last = float(((x[:, 1] - x[:, 2]) ** 2).mean())
     assert float(((sample - x[:, 2]) ** 2).mean()) < copy_last
 
 
 def test_context_changes_rollout_and_future_frames_never_leak():
     rng = np.random.default_rng(1)
-    model = wake(PixelWorldModel(small_cfg(head="hybrid", text=False))).eval()
-    wm = DiffusionWorldModel(model, seed=0)
+    model = wake(PixelWorldNet(small_cfg(head="hybrid", text=False))).eval()
+    wm = PixelRollout(model, seed=0)
     frames = ballistic_clip(rng, 8)[None]  # [1, 8, H, W, 3]
     base = wm.rollout(frames[:, :2], 3)
     changed = frames.copy()
@@ -166,7 +178,7 @@ def test_context_changes_rollout_and_future_frames_never_leak():
 
 def test_training_gradient_of_a_window_ignores_frames_after_its_target():
     rng = np.random.default_rng(2)
-    model = wake(PixelWorldModel(small_cfg(head="hybrid", text=False)))
+    model = wake(PixelWorldNet(small_cfg(head="hybrid", text=False)))
     frames = torch.from_numpy(ballistic_clip(rng, 4))[None].float().requires_grad_(True)
     # loss() reads frames[:, :Tc + 1] only: build a 4-frame input whose last frame is beyond the target
     batch = {"frames": frames, "actions": torch.zeros(1, 4, 0), "caption": [""]}
@@ -180,15 +192,15 @@ def test_actions_steer_the_pushed_object(tmp_path):
     """Train briefly on a ball that moves by its action; then opposite actions move it opposite ways."""
     rng = np.random.default_rng(3)
     clips = [(*pushed_clip(rng), []) for _ in range(48)]
-    data = FrameWindows(clips, 2)
-    cfg = small_cfg(head="deterministic", text=False, action_dim=2, channels=(16, 32))
+    data = Windows(clips, 2)
+    cfg = mean_cfg(text=False, action_dim=2, channels=(16, 32))
     torch.manual_seed(0)  # the initial weights must not depend on which tests ran before
-    model = PixelWorldModel(cfg)
+    model = MeanNet(cfg)
     tcfg = TrainConfig(steps=200, batch_size=16, lr=3e-3, warmup=0.05, ema_decay=0.0, val_every=0,
                        ckpt_every=0, log_every=50, device="cpu")
-    train(model, data, None, tcfg, tmp_path, config=WorldConfig(model=cfg, train=tcfg),
-          data_fingerprint="synthetic", collate_fn=collate_windows, progress=False)
-    wm = DiffusionWorldModel(model)
+    train(model, data, None, tcfg, tmp_path, config=run_config_class("deterministic")(model=cfg, train=tcfg),
+          data_fingerprint="synthetic", collate_fn=collate, progress=False)
+    wm = PixelRollout(model)
     frames, _ = pushed_clip(np.random.default_rng(99))
     ctx = frames[None, :2]
     moves = {}
@@ -206,23 +218,23 @@ def test_actions_steer_the_pushed_object(tmp_path):
 def test_checkpoint_reload_gives_the_same_rollout_and_resume_is_exact(tmp_path):
     rng = np.random.default_rng(4)
     clips = [(ballistic_clip(rng, 6), None, ["a ball flies", "a thrown ball"]) for _ in range(6)]
-    data = FrameWindows(clips, 2)
+    data = Windows(clips, 2)
     cfg = small_cfg(head="hybrid")
     tcfg = TrainConfig(steps=6, batch_size=4, lr=1e-3, ema_decay=0.9, val_every=0, ckpt_every=3, log_every=1,
                        device="cpu")
-    conf = WorldConfig(model=cfg, train=tcfg)
+    conf = run_config_class("pixel")(model=cfg, train=tcfg)
     torch.manual_seed(0)
-    straight = PixelWorldModel(cfg)
+    straight = PixelWorldNet(cfg)
     init = {k: v.clone() for k, v in straight.state_dict().items()}
     train(straight, data, None, tcfg, tmp_path / "a", config=conf, data_fingerprint="x",
-          collate_fn=collate_windows, progress=False)
-    killed = PixelWorldModel(cfg)
+          collate_fn=collate, progress=False)
+    killed = PixelWorldNet(cfg)
     killed.load_state_dict(init)
     train(killed, data, None, tcfg, tmp_path / "b", config=conf, data_fingerprint="x",
-          collate_fn=collate_windows, progress=False, stop_after=3)
-    resumed = PixelWorldModel(cfg)
+          collate_fn=collate, progress=False, stop_after=3)
+    resumed = PixelWorldNet(cfg)
     train(resumed, data, None, tcfg, tmp_path / "b", config=conf, data_fingerprint="x",
-          collate_fn=collate_windows, progress=False)
+          collate_fn=collate, progress=False)
     for k, v in straight.state_dict().items():
         assert torch.equal(v, resumed.state_dict()[k]), k
 
@@ -239,7 +251,7 @@ def test_checkpoint_reload_gives_the_same_rollout_and_resume_is_exact(tmp_path):
 
 
 def test_rollout_rejects_bad_inputs_clearly():
-    wm = DiffusionWorldModel(PixelWorldModel(small_cfg()))
+    wm = PixelRollout(PixelWorldNet(small_cfg()))
     with pytest.raises(ValueError, match="uint8"):
         wm.rollout(np.zeros((1, 2, SIZE, SIZE, 3), np.float32), 2)
     with pytest.raises(ValueError, match="divisible"):
@@ -251,10 +263,10 @@ def test_rollout_rejects_bad_inputs_clearly():
 
 
 def test_warp_moves_content_by_the_flow_and_keeps_its_centroid():
-    from orrery.models.pixel_world import warp
+    from orrery.models.pixel.net import warp
 
     frames = ballistic_clip(np.random.default_rng(5), 1)  # [1, H, W, 3]
-    img = PixelWorldModel.to_float(torch.from_numpy(frames)[None])[:, 0]  # [1, 3, H, W]
+    img = to_float(torch.from_numpy(frames)[None])[:, 0]  # [1, 3, H, W]
     assert torch.allclose(warp(img, torch.zeros(1, 2, SIZE, SIZE)), img, atol=1e-6)
     flow = torch.zeros(1, 2, SIZE, SIZE)
     flow[:, 0], flow[:, 1] = -0.5, 1.0  # out(p) = img(p + flow): content moves by (+0.5, -1) px
@@ -267,16 +279,16 @@ def test_unrolled_training_feeds_back_its_own_prediction():
     frame Tc + 1 only as a target, and frames before the window's end only as inputs or targets."""
     rng = np.random.default_rng(6)
     clip = ballistic_clip(rng, 6)
-    w = FrameWindows([(clip, None, [""])], 2, future=2)
+    w = Windows([(clip, None, [""])], 2, future=2)
     assert len(w) == 3 and w[0]["frames"].shape[0] == 4
-    model = wake(PixelWorldModel(small_cfg(head="deterministic", text=False, unroll=2, ctx_noise_prob=0.0)))
-    batch = collate_windows([w[0]])
-    one = PixelWorldModel(small_cfg(head="deterministic", text=False, unroll=1, ctx_noise_prob=0.0))
+    model = wake(MeanNet(mean_cfg(text=False, unroll=2, ctx_noise_prob=0.0)))
+    batch = collate([w[0]])
+    one = MeanNet(mean_cfg(text=False, unroll=1, ctx_noise_prob=0.0))
     one.load_state_dict(model.state_dict())
     g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
     l2, l1 = model.loss(batch, g())[0], one.loss(batch, g())[0]
-    mu = one.mean(one.to_float(batch["frames"])[:, :2], torch.zeros(1), None, None)
-    x = one.to_float(batch["frames"])
+    mu = one.mean(to_float(batch["frames"])[:, :2], torch.zeros(1), None, None)
+    x = to_float(batch["frames"])
     mu2 = one.mean(torch.cat([x[:, 1:2], mu[:, None]], 1), torch.zeros(1), None, None)
     expected = (((mu - x[:, 2]) ** 2).mean() + ((mu2 - x[:, 3]) ** 2).mean()) / 2
     torch.testing.assert_close(l2, expected)

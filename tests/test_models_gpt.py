@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from orrery.models.gpt import GPTConfig, KVCache, TokenGPT, sample_token
+from orrery.models.nets.gpt import GPTConfig, KVCache, TokenGPT, sample_token
 
 torch.set_num_threads(1)
 

@@ -8,15 +8,13 @@ import pytest
 import torch
 
 from orrery.models.base import Condition
-from orrery.models.dit import DiT
-from orrery.models.latent_world import (
-    LatentDiffusionWorldModel,
-    LatentModelConfig,
-    LatentWindows,
-    LatentWorldNet,
-    collate_latents,
-)
-from orrery.models.world import LatentWorldConfig, load_world_model
+from orrery.models.latent.adapter import LatentRollout, encode_latents
+from orrery.models.latent.config import LatentModelConfig
+from orrery.models.latent.net import LatentWorldNet
+from orrery.models.nets.dit import DiT
+from orrery.models.registry import load_world_model
+from orrery.recipes.windows import Windows, collate
+from orrery.recipes.world import run_config_class
 from orrery.tokenizer.checkpoint import save_tokenizer
 from orrery.tokenizer.config import TokenizerConfig
 from orrery.tokenizer.model import VideoTokenizer
@@ -48,16 +46,19 @@ def test_latent_world_model_trains_reloads_and_rolls_out(tmp_path):
     export = save_tokenizer(tmp_path / "tok.safetensors", tok)
     rng = np.random.default_rng(0)
     clips = [(rng.integers(0, 255, (5, 16, 16, 3), dtype=np.uint8), None, ["a ball"]) for _ in range(3)]
-    windows = LatentWindows(clips, tok, context=2)
-    assert windows.shape == (4, 4, 4) and len(windows) == 9
+    windows = Windows(clips, 2, field="latents", encode=lambda f: encode_latents(tok, f[None])[0])
+    assert windows.item_shape == (4, 4, 4) and len(windows) == 9
     cfg = LatentModelConfig(context=2, latent_channels=4, grid=(4, 4), d_model=32, depth=2, heads=2, cond_dim=16,
                             text_dim=16, steps=2)
-    tcfg = TrainConfig(steps=2, batch_size=3, val_every=0, ckpt_every=0, log_every=1, device="cpu")
-    train(LatentWorldNet(cfg), windows, None, tcfg, tmp_path / "run",
-          config=LatentWorldConfig(tokenizer=str(export), model=cfg, train=tcfg), data_fingerprint="x",
-          collate_fn=collate_latents, progress=False)
+    tcfg = TrainConfig(steps=2, batch_size=3, val_every=0, ckpt_every=0, log_every=1, device="cpu", ema_decay=0)
+    net = LatentWorldNet(cfg)
+    train(net, windows, None, tcfg, tmp_path / "run",
+          config=run_config_class("latent")(tokenizer=str(export), model=cfg, train=tcfg), data_fingerprint="x",
+          collate_fn=collate, progress=False)
     wm = load_world_model(tmp_path / "run", seed=1)
-    assert isinstance(wm, LatentDiffusionWorldModel)
+    assert isinstance(wm, LatentRollout)
+    trained = net.state_dict()  # the reload holds the trained weights, not a fresh initialisation
+    assert all(torch.equal(v, trained[k]) for k, v in wm.net.state_dict().items())
     out = wm.rollout(clips[0][0][None, :2], 3, Condition(text=["a ball"]))
     assert out.shape == (1, 3, 16, 16, 3) and out.dtype == np.uint8
     assert np.array_equal(out, load_world_model(tmp_path / "run", seed=1).rollout(clips[0][0][None, :2], 3,

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import yaml
 
+from orrery.config import ConfigError
 from orrery.data.dataset import ClipStore, open_dataset
 from orrery.data.manifest import read_manifest
-from orrery.sim.params import F, ParamSpace, SpecError
+from orrery.sim.params import F, ParamSpace
 from orrery.sim.scenario import SCENARIOS, Scenario, register
 from orrery.sim.simulate import simulate
 
@@ -78,7 +79,7 @@ def test_kill_minus_nine_then_resume_is_byte_identical(tmp_path):
 
 def test_rerun_with_a_different_spec_is_refused(tmp_path):
     simulate(spec(), tmp_path / "d", progress=False)
-    with pytest.raises(SpecError, match="different spec"):
+    with pytest.raises(ConfigError, match="different spec"):
         simulate(spec(train=7), tmp_path / "d", progress=False)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import orrery.sim.scenarios  # noqa: F401  (registers the built-in scenarios)
-from orrery.sim.params import SpecError
+from orrery.config import ConfigError
 from orrery.sim.render import Renderer
 from orrery.sim.scenario import SCENARIOS, BuildContext, get_scenario
 
@@ -127,7 +127,7 @@ def test_polygon_mask_centroids_within_half_a_pixel_per_axis(name):
                                             ("incline", "angle", 75.0), ("collisions_2d", "count", 1),
                                             ("many_bodies", "friction", -0.1), ("push", "count", 0)])
 def test_physically_invalid_values_are_rejected(name, key, bad):
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(ConfigError) as err:
         get_scenario(name).space.parse_train("scenarios[0].params", {key: bad})
     assert f"scenarios[0].params.{key}" in str(err.value)
 
@@ -147,7 +147,7 @@ def test_physically_invalid_values_are_rejected(name, key, bad):
 def test_impossible_regions_are_rejected_before_work(name, overrides, field):
     s = get_scenario(name)
     train = s.space.parse_train("scenarios[0].params", overrides)
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(ConfigError) as err:
         s.validate("scenarios[0]", train, {})
     assert err.value.path == f"scenarios[0].{field}"
     s.validate("scenarios[0]", s.space.parse_train("p", {}), {})  # the defaults are possible
@@ -157,7 +157,7 @@ def test_ood_regions_are_validated_too():
     s = get_scenario("uniform_motion")
     train = s.space.parse_train("p", {})
     ood = s.space.parse_ood("o", {"speed": [[5.0, 9.0]]}, train)
-    with pytest.raises(SpecError):
+    with pytest.raises(ConfigError):
         s.validate("scenarios[0]", train, ood)
 
 
@@ -261,7 +261,7 @@ def test_sizes_read_at_32_px():
 
 
 def test_validate_reports_field_paths_like_the_spec():
-    with pytest.raises(SpecError, match=r"scenarios\[3\]\.speed"):
+    with pytest.raises(ConfigError, match=r"scenarios\[3\]\.speed"):
         s = get_scenario("uniform_motion")
         s.validate("scenarios[3]", s.space.parse_train("x", {"speed": 9.0}), {})
     assert math.isfinite(get_scenario("pendulum").space.params["length"].default)

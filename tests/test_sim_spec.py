@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from orrery.sim.params import SpecError
+from orrery.config import ConfigError
 from orrery.sim.simulate import simulate
 from orrery.sim.spec import parse_spec
 
@@ -42,7 +42,7 @@ def test_good_spec_parses():
 
 
 @pytest.mark.parametrize("path,value,where,why", [
-    ("colour_depth", 8, "colour_depth", "Extra inputs"),
+    ("colour_depth", 8, "colour_depth", "unknown key"),
     ("video.size", "big", "video.size", "integer"),
     ("video.size", 16, "video.size", "greater than or equal to 32"),
     ("video.fps", math.nan, "video.fps", "finite"),
@@ -66,7 +66,7 @@ def test_good_spec_parses():
     ("scenarios", [], "scenarios", "at least 1"),
 ])
 def test_bad_spec_names_field_and_reason(path, value, where, why):
-    with pytest.raises(SpecError) as e:
+    with pytest.raises(ConfigError) as e:
         parse_spec(mutate(path, value))
     assert e.value.path == where, str(e.value)
     assert why in e.value.reason, str(e.value)
@@ -74,13 +74,13 @@ def test_bad_spec_names_field_and_reason(path, value, where, why):
 
 def test_empty_train_split_is_rejected():
     spec = mutate("scenarios.0.clips", {"val": 2, "test": 2})
-    with pytest.raises(SpecError, match="train split is empty"):
+    with pytest.raises(ConfigError, match="train split is empty"):
         parse_spec(spec)
 
 
 def test_bad_spec_does_no_work(tmp_path):
     out = tmp_path / "ds"
-    with pytest.raises(SpecError):
+    with pytest.raises(ConfigError):
         simulate(mutate("scenarios.0.params.radius", -1.0), out, progress=False)
     assert not out.exists()
 

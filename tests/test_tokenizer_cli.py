@@ -12,8 +12,13 @@ from orrery.sim.simulate import simulate
 
 runner = CliRunner()
 
-FAST = ["model.channels=8", "model.channel_mult=[1,1]", "train.steps=3", "train.batch_size=2",
-        "train.val_every=0", "train.ckpt_every=0", "train.log_every=1", "data.frames=5"]
+def sets(*items: str) -> list[str]:
+    return [a for item in items for a in ("--set", item)]
+
+
+FAST = sets("model.channels=8", "model.channel_mult=[1,1]", "train.steps=3", "train.batch_size=2",
+            "train.val_every=0", "train.ckpt_every=0", "train.log_every=1", "data.frames=5")
+FSQ = sets("model.kind=fsq", "model.compression=4x8x8", "model.fsq_levels=[5,5,5]")
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +36,7 @@ def dataset(tmp_path_factory):
 def fsq_run(dataset, tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "fsq"
     res = runner.invoke(app, ["train", "tokenizer", "--data", str(dataset), "--out", str(run),
-                              "model.kind=fsq", "model.compression=4x8x8", "model.fsq_levels=[5,5,5]", *FAST])
+                              *FSQ, *FAST, "--no-progress"])
     assert res.exit_code == 0, res.output
     return run
 
@@ -44,7 +49,7 @@ def test_train_writes_run_and_resumes(fsq_run, dataset):
     # Re-running with more steps resumes from step 3 instead of starting again.
     more = [a if a != "train.steps=3" else "train.steps=5" for a in FAST]
     res = runner.invoke(app, ["train", "tokenizer", "--data", str(dataset), "--out", str(fsq_run),
-                              "model.kind=fsq", "model.compression=4x8x8", "model.fsq_levels=[5,5,5]", *more])
+                              *FSQ, *more, "--no-progress"])
     assert res.exit_code == 0, res.output
     steps = [int(line.split(",")[0]) for line in (fsq_run / "metrics.csv").read_text().splitlines()[1:]]
     assert steps == [1, 2, 3, 4, 5]
@@ -84,12 +89,12 @@ def test_evaluate_reports_per_scenario(fsq_run, dataset, tmp_path):
     for row in got["rows"]:
         assert row["split"] == "test" and 0 < row["psnr"] < 60 and -1 <= row["ssim"] <= 1
         assert row["bpp"] == pytest.approx(3 * 16 * np.log2(125) / (9 * 32 * 32))
-        assert "pos_mean_px" in row
+        assert "pos_px" in row and "floor_px" in row
 
 
 def test_user_errors_are_clear(fsq_run, tmp_path):
     res = runner.invoke(app, ["train", "tokenizer", "--data", "synthetic", "--out", str(tmp_path / "r"),
-                              "model.compresion=4x4x4"])
+                              "--set", "model.compresion=4x4x4"])
     assert res.exit_code == 2 and "model.compresion: unknown key" in res.output
     res = runner.invoke(app, ["train", "tokenizer", "--data", "synthetic", "--out", str(tmp_path / "r"),
                               "--preset", "huge"])
@@ -107,14 +112,14 @@ def test_user_errors_are_clear(fsq_run, tmp_path):
     assert res.exit_code == 2 and "error:" in res.output
 
 
-def test_summary_per_scenario_is_nan_aware_and_keeps_worst_case():
-    from orrery.tokenizer.evaluate import summarise
+def test_summary_per_scenario_is_nan_aware_and_sums_counts():
+    from orrery.eval.tokenizer import summarise
 
     rows = [{"scenario": "b", "psnr": 30.0},  # a clip without objects has no position figures
-            {"scenario": "a", "psnr": 20.0, "pos_mean_px": 0.5, "pos_max_px": 1.0},
-            {"scenario": "a", "psnr": 40.0, "pos_mean_px": 0.1, "pos_max_px": 3.0}]
+            {"scenario": "a", "psnr": 20.0, "pos_px": 0.5, "n_positions": 4},
+            {"scenario": "a", "psnr": 40.0, "pos_px": 0.1, "n_positions": 6}]
     got = {s["scenario"]: s for s in summarise(rows)}
     assert list(got) == ["a", "b", "all"]
-    assert got["a"]["psnr"] == 30.0 and got["a"]["pos_mean_px"] == pytest.approx(0.3)
-    assert got["a"]["pos_max_px"] == 3.0 and np.isnan(got["b"]["pos_mean_px"])
-    assert got["all"]["clips"] == 3 and got["all"]["psnr"] == 30.0 and got["all"]["pos_max_px"] == 3.0
+    assert got["a"]["psnr"] == 30.0 and got["a"]["pos_px"] == pytest.approx(0.3)
+    assert np.isnan(got["b"]["pos_px"]) and got["a"]["n_positions"] == 10
+    assert got["all"]["clips"] == 3 and got["all"]["psnr"] == 30.0

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass, field
 
 import pytest
 import torch
+from pydantic import Field
 
-from orrery.train import ConfigError, TrainConfig, from_dict, load_checkpoint, model_weights, resolve, train
+from orrery.checkpoint import latest_checkpoint, load_checkpoint, model_weights
+from orrery.config import Config, ConfigError, parse_sets, resolve, validate
+from orrery.train import TrainConfig, train
 from orrery.train.batches import StepBatchSampler
-from orrery.train.checkpoint import latest_checkpoint
-from orrery.train.config import parse_overrides
 from orrery.train.schedule import warmup_cosine
 
 
@@ -47,10 +47,9 @@ class Pairs(torch.utils.data.Dataset):
         return {"x": self.x[i], "y": self.y[i]}
 
 
-@dataclass
-class ToyConfig:
+class ToyConfig(Config):
     width: int = 4
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
 
 
 def _cfg(**kw) -> TrainConfig:
@@ -62,14 +61,14 @@ def _cfg(**kw) -> TrainConfig:
 
 def test_config_rejects_unknown_keys_and_bad_types_with_the_path():
     with pytest.raises(ConfigError, match=r"train\.lrr: unknown key"):
-        from_dict(ToyConfig, {"train": {"lrr": 1e-3}})
+        validate(ToyConfig, {"train": {"lrr": 1e-3}})
     with pytest.raises(ConfigError, match=r"train\.steps: expected an integer"):
-        from_dict(ToyConfig, {"train": {"steps": "many"}})
+        validate(ToyConfig, {"train": {"steps": "many"}})
     with pytest.raises(ConfigError, match=r"train\.precision: expected one of"):
-        from_dict(ToyConfig, {"train": {"precision": "fp8"}})
-    with pytest.raises(ConfigError, match=r"train: .*warmup is a fraction"):
-        from_dict(ToyConfig, {"train": {"warmup": 2.0}})
-    cfg = from_dict(ToyConfig, {"width": 3, "train": {"betas": [0.8, 0.9], "lr": 1}})
+        validate(ToyConfig, {"train": {"precision": "fp8"}})
+    with pytest.raises(ConfigError, match=r"train\.warmup: .*less than 1"):
+        validate(ToyConfig, {"train": {"warmup": 2.0}})
+    cfg = validate(ToyConfig, {"width": 3, "train": {"betas": [0.8, 0.9], "lr": 1}})
     assert cfg.train.betas == (0.8, 0.9) and isinstance(cfg.train.lr, float)
 
 
@@ -80,7 +79,7 @@ def test_presets_and_overrides_layer_in_order():
     with pytest.raises(ConfigError, match="unknown preset 'huge'"):
         resolve(ToyConfig, presets, "huge")
     with pytest.raises(ConfigError, match="key=value"):
-        parse_overrides(["train.lr"])
+        parse_sets(["train.lr"])
     with pytest.raises(ConfigError, match=r"model: unknown key"):
         resolve(ToyConfig, presets, "small", ["model.depth=3"])
 

@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
+
+from ..config import Config, ConfigError, apply_sets, from_validation, load_yaml, parse_sets
 
 Side = Annotated[int, Field(ge=8, le=4096)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Config):
+    model_config = ConfigDict(frozen=True)
 
 
 class DecodeConfig(_Strict):
@@ -114,45 +116,24 @@ class CurateConfig(_Strict):
         return self
 
 
-class ConfigError(ValueError):
-    """A configuration that does not validate; the message names each field path."""
-
-
-def _format(err: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid curate config"]
-    for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        if e["type"] == "extra_forbidden":
-            lines.append(f"  {path}: unknown key")
-        else:
-            lines.append(f"  {path}: {e['msg']} (got {e.get('input')!r})")
-    return "\n".join(lines)
-
-
 def parse_config(data: dict | None, source: str = "config") -> CurateConfig:
-    """A dict (e.g. from YAML) -> CurateConfig, or ConfigError naming every bad field path."""
+    """A dict (e.g. from YAML) -> CurateConfig, or ConfigError naming the bad field's path."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(source, f"expected a mapping at the top level, got {type(data).__name__}")
     try:
         return CurateConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format(err, source)) from None
+        raise from_validation(err, "", CurateConfig) from None
 
 
-def load_config(path: str | Path | None) -> CurateConfig:
-    """Read a curate YAML file (None = the defaults)."""
-    if path is None:
-        return CurateConfig()
-    path = Path(path)
-    if not path.exists() or path.is_dir():
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    return parse_config(data, str(path))
+def load_config(path: str | Path | None, sets: list[str] | tuple[str, ...] = ()) -> CurateConfig:
+    """Read a curate YAML file (None = the defaults) and apply `--set a.b=v` items."""
+    data = {} if path is None else load_yaml(path, "curate config")
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(str(path), f"expected a mapping at the top level, got {type(data).__name__}")
+    return parse_config(apply_sets(data or {}, parse_sets(list(sets))), str(path or "config"))
 
 
 def dump_config(cfg: CurateConfig) -> str:

@@ -20,16 +20,18 @@ def embedded_spec(name: str = "quickstart") -> Path:
     return path
 
 
-def quickstart(out: str | Path, preset: str = "tiny", overrides: list[str] = (), workers: int = 1,
-               console: Console | None = None) -> dict:
-    """Run the whole flow on the embedded quickstart spec; returns the paths it wrote."""
+def quickstart(out: str | Path, family: str = "pixel", preset: str = "tiny", config: str | Path | None = None,
+               sets: list[str] = (), workers: int = 1, console: Console | None = None) -> dict:
+    """Run the whole flow on the embedded quickstart spec; returns the paths it wrote. `family`,
+    `preset`, `config` and `sets` choose the world model and its training."""
     from ..eval.evaluate import evaluate
-    from ..models.world import train_world
+    from ..recipes.world import resolve_world_config, train_world
     from ..report.compare import write_comparison
     from ..sim.simulate import simulate
 
     console = console or Console()
     out = Path(out)
+    resolve_world_config(family, preset, config, sets)  # a bad setting fails before any work
     timings: dict[str, float] = {}
 
     def stage(name: str):
@@ -41,8 +43,8 @@ def quickstart(out: str | Path, preset: str = "tiny", overrides: list[str] = (),
     timings["simulate"] = time.perf_counter() - t
     console.print(f"datasheet: {data['datasheet']}")
 
-    t = stage(f"2/3 train the {preset} world model")
-    run = train_world(out / "data", out / "run", preset=preset, overrides=list(overrides))
+    t = stage(f"2/3 train the {family} {preset} world model")
+    run = train_world(out / "data", out / "run", family, preset, config, list(sets))
     timings["train"] = time.perf_counter() - t
     console.print(f"run: {run.run_dir} (step {run.step}, {run.samples_per_s:.1f} samples/s)")
 

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field, field_validator
 
+from ..config import Config, validate
 from ..data.atomic import write_text
-from ..models.base import Condition, WorldModel
+from ..models.base import Condition, Layout, WorldModel
 from .scoring import score_clip
 
 FLOOR = "floor"
@@ -30,24 +32,25 @@ DEFAULT_BASELINES = ("copy-last", "constant-velocity")
 MAX_EXAMPLES = 32  # clips whose frames are kept for the report's animations
 
 
-@dataclass
-class EvalConfig:
-    context: int = 4
-    horizon: int = 12
-    start: int = 0
-    batch_size: int = 8
-    baselines: tuple[str, ...] = DEFAULT_BASELINES
-    limit: int | None = None
+class EvalConfig(Config):
+    """What an evaluation measures: which frames are context and which are predicted."""
 
-    def validate(self) -> None:
-        if self.context < 1:
-            raise ValueError(f"context: needs at least 1 frame, got {self.context}")
-        if self.horizon < 1:
-            raise ValueError(f"horizon: must be >= 1, got {self.horizon}")
-        if self.start < 0:
-            raise ValueError(f"start: must be >= 0, got {self.start}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size: must be >= 1, got {self.batch_size}")
+    context: int = Field(4, ge=1, description="context frames given to the model")
+    horizon: int = Field(12, ge=1, description="future frames predicted and scored")
+    start: int = Field(0, ge=0, description="clip frame where the context begins")
+    batch_size: int = Field(8, ge=1, description="clips rolled out together (scores do not depend on it)")
+    baselines: tuple[str, ...] = Field(DEFAULT_BASELINES, description="scored beside the model")
+    limit: int = Field(0, ge=0, description="evaluate at most this many clips (0 = all)")
+
+    @field_validator("baselines")
+    @classmethod
+    def _known(cls, names):
+        from ..models.baselines import BASELINES
+
+        for b in names:
+            if b not in BASELINES:
+                raise ValueError(f"unknown baseline {b!r}; choose from {', '.join(BASELINES)}")
+        return names
 
 
 @dataclass
@@ -61,22 +64,26 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str | Path, context: int = 4,
-             horizon: int = 12, start: int = 0, baselines=DEFAULT_BASELINES, batch_size: int = 8,
-             limit: int | None = None, progress: bool = True, report: bool = True) -> dict:
-    """Evaluate `model` (a WorldModel, `baseline:NAME` or a run folder) on one split; returns the summary."""
+def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str | Path,
+             cfg: EvalConfig | None = None, *, progress: bool = True, report: bool = True, **settings) -> dict:
+    """Evaluate `model` (a WorldModel, `baseline:NAME` or a run folder) on one split; returns the
+    summary. `settings` (context=, horizon=, start=, baselines=, batch_size=, limit=) change `cfg`."""
     from ..data.dataset import ClipStore
     from ..models.baselines import make_baseline
     from .loading import resolve_model
 
-    cfg = EvalConfig(context, horizon, start, batch_size, tuple(baselines), limit)
-    cfg.validate()
-    wm = resolve_model(model) if isinstance(model, str) else model
+    base = (cfg or EvalConfig()).model_dump()
+    cfg = validate(EvalConfig, {**base, **{k: (tuple(v) if k == "baselines" else v) for k, v in settings.items()
+                                           if v is not None}})
+    context, horizon, start, batch_size = cfg.context, cfg.horizon, cfg.start, cfg.batch_size
+    limit = cfg.limit or None
+    truth: dict[str, dict] = {}  # clip key -> states, for the oracle alone; filled batch by batch
+    wm = resolve_model(model, truth) if isinstance(model, str) else model
     model_name = model if isinstance(model, str) else getattr(wm, "name", type(wm).__name__)
     comparisons: dict[str, Callable] = {}
     for b in cfg.baselines:
         if f"baseline:{b}" != model_name:
-            comparisons[f"baseline:{b}"] = make_baseline(b).rollout
+            comparisons[f"baseline:{b}"] = make_baseline(b, truth).rollout
     out = Path(out)
     parts = out / "parts"
     parts.mkdir(parents=True, exist_ok=True)
@@ -117,6 +124,8 @@ def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str
             else:
                 batch.append(clip)
             if len(batch) == batch_size or (i == n - 1 and batch):
+                truth.clear()
+                truth.update({c.key: c.meta.get("states") for c in batch})
                 rows += _run_batch(batch, models, cfg, done_path, examples)
                 batch = []
             bar.advance(task)
@@ -152,13 +161,6 @@ def _checkpoint_of(model) -> str | None:
     return f"{sidecars[-1].stem} {created}"
 
 
-def _subset(cond: Condition, idx: list[int]) -> Condition:
-    """The condition of some batch items."""
-    return Condition(text=None if cond.text is None else [cond.text[j] for j in idx],
-                     actions=None if cond.actions is None else cond.actions[idx],
-                     metas=None if cond.metas is None else [cond.metas[j] for j in idx])
-
-
 def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_path, examples: Examples) -> list[dict]:
     """Score a batch of clips for the floor and every model; per-clip results already on disk
     (a resumed run) are read back instead of recomputed."""
@@ -172,7 +174,7 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_p
         ctx = np.stack([c.frames[s:s + tc] for c in group])  # [B, Tc, S, S, 3]
         truth = [c.frames[s + tc:s + tc + h] for c in group]  # [H, S, S, 3] each
         cond = Condition(text=[(c.captions[0] if c.captions else "") for c in group],
-                         actions=_actions(group, s, tc, h), metas=[dict(c.meta, rollout_start=s) for c in group])
+                         actions=_actions(group, s, tc, h), layouts=[Layout.from_meta(c.meta, s) for c in group])
         for name, rollout in [(FLOOR, None), *models.items()]:
             todo = [j for j, c in enumerate(group) if not done_path(name, c.key).exists()]
             made: dict[int, np.ndarray] = {}
@@ -180,7 +182,7 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_p
                 if rollout is None:
                     pred = np.stack([truth[j] for j in todo])
                 else:
-                    pred = rollout(ctx[todo], h, _subset(cond, todo))
+                    pred = rollout(ctx[todo], h, cond.subset(todo))
                     _check_prediction(name, pred, ctx[todo], h)
                 made = dict(zip(todo, pred, strict=True))
             for j, p in made.items():
@@ -197,7 +199,7 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_p
                 want = want[:max(0, MAX_EXAMPLES - len(examples.frames))]
                 again = [j for j in want if j not in made]
                 if again:
-                    made.update(zip(again, rollout(ctx[again], h, _subset(cond, again)), strict=True))
+                    made.update(zip(again, rollout(ctx[again], h, cond.subset(again)), strict=True))
                 for j in want:
                     examples.frames[group[j].key] = (ctx[j], truth[j], made[j])
     return rows

@@ -23,17 +23,12 @@ def load_world_model(run_dir: str | Path) -> WorldModel:
     if not cfg.exists():
         raise ModelLoadError(f"{run_dir}: no config.yaml, so not a run folder made by `orrery train`")
     kind = _model_kind(cfg)
+    from ..models.registry import load_world_model as load
+
     try:
-        from ..models.world import load_world_model as load  # the world-model part's loader
-    except ImportError as e:
-        raise ModelLoadError(f"{run_dir}: model type {kind!r} cannot be loaded: orrery.models has no run-folder "
-                             f"loader (orrery.models.world.load_world_model): {e}") from None
-    try:
-        model = load(run_dir)
-    except (KeyError, ValueError, FileNotFoundError, NotImplementedError) as e:
+        return load(run_dir)
+    except (KeyError, ValueError, FileNotFoundError) as e:
         raise ModelLoadError(f"{run_dir}: model type {kind!r} is not loadable: {e}") from None
-    model.run_dir = str(run_dir)  # for the model card
-    return model
 
 
 def _model_kind(cfg: Path) -> str:
@@ -53,14 +48,15 @@ def _model_kind(cfg: Path) -> str:
     return str(model)
 
 
-def resolve_model(spec: str) -> WorldModel:
-    """`baseline:NAME` -> that baseline; anything else is a run folder."""
+def resolve_model(spec: str, truth: dict | None = None) -> WorldModel:
+    """`baseline:NAME` -> that baseline (the oracle gets `truth`, clip key -> states); anything else
+    is a run folder."""
     from ..models.baselines import BASELINES, make_baseline
 
     if spec.startswith("baseline:"):
         name = spec.split(":", 1)[1]
         try:
-            return make_baseline(name)
+            return make_baseline(name, truth)
         except KeyError:
             raise ModelLoadError(f"--model {spec}: unknown baseline {name!r}; choose one of "
                                  f"{', '.join('baseline:' + b for b in BASELINES)}") from None

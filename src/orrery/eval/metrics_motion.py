@@ -150,6 +150,12 @@ def objects_lost(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     return lost[p.future:].sum(axis=1).astype(np.float64)
 
 
+def objects_visible(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
+    """[H] count: objects the truth shows in full (the denominator of objects_lost as a share)."""
+    p = pair(pred, true)
+    return p.trusted[p.future:].sum(axis=1).astype(np.float64)
+
+
 def objects_spawned(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     """[H] count: palette colours the prediction shows where the truth has no object of that colour
     in view (new objects, or objects that should have left)."""

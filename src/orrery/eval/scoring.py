@@ -47,6 +47,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("collision_timing_error", "frames", False, "lower", "tracks", ev.collision_timing_error),
     Metric("collisions_missed", "fraction", False, "lower", "tracks", ev.collisions_missed),
     Metric("objects_lost", "count", True, "lower", "tracks", mo.objects_lost),
+    Metric("objects_visible", "count", True, "target", "tracks", mo.objects_visible),
     Metric("objects_spawned", "count", True, "lower", "tracks", mo.objects_spawned),
     Metric("objects_untracked", "count", False, "target", "tracks", mo.objects_untracked),
     Metric("size_drift", "rel", True, "lower", "tracks", mo.size_drift),

@@ -1,12 +1,43 @@
 """The one interface every world model and every baseline implements, so evaluation never
-special-cases any of them."""
+special-cases any of them, and what a rollout may be conditioned on.
+
+Ground truth stays out of reach: a `Condition` carries only what any model may see — the prompt,
+the actions, and each clip's static `Layout` (camera, scenery, object shapes and colours, frame
+rate), never its states. The simulator oracle is the one model that knows the states, and it is
+handed them when it is built (`models.baselines.Simulator(truth)`), not through a rollout."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..data.camera import Camera
+from ..data.objects import ObjectSpec, StaticSpec
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What is visible of a scene without knowing how it moves: everything a first frame shows.
+
+    key:    the clip's key (the oracle looks its states up by it; nothing else may);
+    start:  the clip frame index of the first context frame."""
+
+    key: str
+    camera: Camera | None
+    fps: float
+    statics: tuple[StaticSpec, ...] = ()
+    objects: tuple[ObjectSpec, ...] = ()
+    start: int = 0
+
+    @classmethod
+    def from_meta(cls, meta: dict, start: int = 0) -> Layout:
+        """The static part of a clip's record (`Clip.meta`); its states are not read."""
+        camera = Camera.from_dict(meta["camera"]) if "camera" in meta else None
+        return cls(key=str(meta.get("key", "")), camera=camera, fps=float(meta.get("fps") or 0.0),
+                   statics=tuple(StaticSpec.from_dict(s) for s in meta.get("statics", [])),
+                   objects=tuple(ObjectSpec.from_dict(o) for o in meta.get("objects", [])), start=int(start))
 
 
 @dataclass
@@ -14,18 +45,20 @@ class Condition:
     """What a rollout may be conditioned on, besides the context frames.
 
     text:    one prompt per batch item, or None.
-    actions: float32 [B, Tc + horizon, A]; row t is the command applied from frame t to t + 1.
-    metas:   the clips' ground-truth records (`Clip.meta`), one per batch item, each with
-             `rollout_start`: the clip frame index of the first context frame (so the context is
-             frames [rollout_start, rollout_start + Tc) and the prediction starts after them).
-             Only baselines may read them: the simulator replay (the oracle) reads the states;
-             constant-velocity reads only the camera, scenery and object shapes, never the
-             states. A learned model must ignore them.
-    """
+    actions: float32 [B, Tc + horizon, A]; row t is the command applied from frame t to t + 1 of
+             the rollout (frame 0 = the first context frame). See `models.conditioning` for which
+             rows a model uses to predict a frame.
+    layouts: one `Layout` per batch item, or None."""
 
     text: list[str] | None = None
     actions: np.ndarray | None = None
-    metas: list[dict] | None = None
+    layouts: list[Layout] | None = field(default=None)
+
+    def subset(self, idx: list[int]) -> Condition:
+        """The condition of some batch items."""
+        return Condition(text=None if self.text is None else [self.text[j] for j in idx],
+                         actions=None if self.actions is None else self.actions[idx],
+                         layouts=None if self.layouts is None else [self.layouts[j] for j in idx])
 
 
 class WorldModel(ABC):

@@ -2,19 +2,20 @@
 
 - copy-last: repeats the last context frame (nothing moves).
 - constant-velocity: parses the objects in the context, moves each at its last velocity, redraws
-  the scene with the renderer. It reads the scene's *static layout* from `Condition.metas`
-  (camera, scenery, each object's shape and colour: all visible in the first context frame) but
-  never its states: motion comes from pixels only.
+  the scene with the renderer. It reads the scene's static `Layout` from the condition (camera,
+  scenery, each object's shape and colour: all visible in the first context frame); motion comes
+  from pixels only.
 - linear-flow: dense optical flow (Farneback) between the last two context frames, applied again
   at every step: a pixel-motion baseline that knows nothing of objects.
-- simulator: the oracle. Replays the exact simulated states from `Condition.metas` and renders
-  them; its error is the parser's error (the floor).
-
-The oracle needs to know which clip frame the context started at: evaluation passes it as
-`meta["rollout_start"]` (default 0) in each meta of the condition.
+- simulator: the oracle. Replays the exact simulated states and renders them; its error is the
+  parser's error (the floor). It is the one model given the states, when it is built
+  (`Simulator(truth)`, truth: clip key -> its states); it finds a clip's by the layout's key and
+  start frame.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -22,24 +23,20 @@ from ..data.camera import Camera
 from ..data.objects import ObjectSpec, StaticSpec
 from ..sim.parse import background_image, box_axis, parse_objects
 from ..sim.render import Renderer
-from .base import Condition, WorldModel, check_context
+from .base import Condition, Layout, WorldModel, check_context
 
 
-def _metas(condition: Condition | None, batch: int, who: str) -> list[dict]:
-    if condition is None or condition.metas is None or len(condition.metas) != batch:
-        raise ValueError(f"{who}: needs Condition.metas (one clip meta per batch item, {batch} here) "
-                         "for the scene layout")
-    return condition.metas
+def _layouts(condition: Condition | None, batch: int, who: str) -> list[Layout]:
+    if condition is None or condition.layouts is None or len(condition.layouts) != batch:
+        raise ValueError(f"{who}: needs Condition.layouts (one scene layout per batch item, {batch} here)")
+    return condition.layouts
 
 
-def _scene(meta: dict, size: int) -> tuple[Camera, list[StaticSpec], list[ObjectSpec]]:
-    if "camera" not in meta or "objects" not in meta:
-        raise ValueError(f"clip {meta.get('key', '?')}: no scene layout (camera, objects) in its meta; "
+def _scene(layout: Layout, size: int) -> tuple[Camera, list[StaticSpec], list[ObjectSpec]]:
+    if layout.camera is None or not layout.objects:
+        raise ValueError(f"clip {layout.key or '?'}: no scene layout (camera, objects); "
                          "a curated clip cannot be redrawn by a baseline")
-    camera = Camera.from_dict(meta["camera"]).resized(size)
-    statics = [StaticSpec.from_dict(s) for s in meta.get("statics", [])]
-    objects = [ObjectSpec.from_dict(o) for o in meta.get("objects", [])]
-    return camera, statics, objects
+    return layout.camera.resized(size), list(layout.statics), list(layout.objects)
 
 
 class CopyLast(WorldModel):
@@ -60,11 +57,11 @@ class ConstantVelocity(WorldModel):
     def rollout(self, context: np.ndarray, horizon: int, condition: Condition | None = None) -> np.ndarray:
         check_context(context, horizon)
         b, tc, size = context.shape[0], context.shape[1], context.shape[2]
-        metas = _metas(condition, b, self.name)
+        layouts = _layouts(condition, b, self.name)
         out = np.empty((b, horizon) + context.shape[2:], dtype=np.uint8)
-        for i, meta in enumerate(metas):
-            camera, statics, objects = _scene(meta, size)
-            tracks = parse_objects(context[i], camera, background_image(camera, statics), fps=float(meta["fps"]))
+        for i, lay in enumerate(layouts):
+            camera, statics, objects = _scene(lay, size)
+            tracks = parse_objects(context[i], camera, background_image(camera, statics), fps=lay.fps)
             pos = np.zeros((horizon, len(objects), 2))
             ang = np.zeros((horizon, len(objects)))
             vis = np.zeros((horizon, len(objects)), dtype=bool)
@@ -122,25 +119,31 @@ class LinearFlow(WorldModel):
 
 
 class Simulator(WorldModel):
-    """The oracle: renders the clip's exact future states."""
+    """The oracle: renders the clip's exact future states, which it is given when built.
+
+    truth: clip key -> that clip's simulated states ({'position': [T, N, 2], 'angle': [T, N], ...})."""
 
     name = "simulator"
+    needs_truth = True
+
+    def __init__(self, truth: Mapping[str, dict]):
+        self.truth = truth
 
     def rollout(self, context: np.ndarray, horizon: int, condition: Condition | None = None) -> np.ndarray:
         check_context(context, horizon)
         b, tc, size = context.shape[0], context.shape[1], context.shape[2]
-        metas = _metas(condition, b, self.name)
+        layouts = _layouts(condition, b, self.name)
         out = np.empty((b, horizon) + context.shape[2:], dtype=np.uint8)
-        for i, meta in enumerate(metas):
-            states = meta.get("states")
+        for i, lay in enumerate(layouts):
+            states = self.truth.get(lay.key)
             if not states:
-                raise ValueError(f"simulator: clip {meta.get('key', '?')} has no simulated states to replay")
-            camera, statics, objects = _scene(meta, size)
-            s = int(meta.get("rollout_start", 0)) + tc
+                raise ValueError(f"simulator: clip {lay.key or '?'} has no simulated states to replay")
+            camera, statics, objects = _scene(lay, size)
+            s = lay.start + tc
             pos = np.asarray(states["position"], dtype=np.float64)[s:s + horizon]
             ang = np.asarray(states["angle"], dtype=np.float64)[s:s + horizon]
             if pos.shape[0] < horizon:
-                raise ValueError(f"simulator: clip {meta.get('key', '?')} has {len(states['position'])} frames, "
+                raise ValueError(f"simulator: clip {lay.key} has {len(states['position'])} frames, "
                                  f"fewer than start {s} + horizon {horizon}")
             out[i] = Renderer(camera, statics).render_clip(objects, pos, ang)[0]
         return out
@@ -154,8 +157,15 @@ BASELINES: dict[str, type[WorldModel]] = {
 }
 
 
-def make_baseline(name: str) -> WorldModel:
-    """A baseline by name; KeyError naming the choices otherwise."""
+def make_baseline(name: str, truth: Mapping[str, dict] | None = None) -> WorldModel:
+    """A baseline by name; KeyError naming the choices otherwise. `truth` (clip key -> states) is
+    handed only to the baselines that replay it (the simulator oracle)."""
     if name not in BASELINES:
         raise KeyError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)}")
-    return BASELINES[name]()
+    cls = BASELINES[name]
+    if getattr(cls, "needs_truth", False):
+        if truth is None:
+            raise ValueError(f"baseline {name}: the oracle replays the simulated states; it is built by "
+                             "evaluation, which holds them")
+        return cls(truth)
+    return cls()

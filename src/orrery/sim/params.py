@@ -14,16 +14,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..config import ConfigError
+
 Kind = Literal["float", "int", "choice", "bool"]
-
-
-class SpecError(ValueError):
-    """A spec or parameter is invalid; the message names the field path and the reason."""
-
-    def __init__(self, path: str, reason: str):
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -124,25 +117,25 @@ def _is_num(v: Any) -> bool:
 
 def _check_number(path: str, p: Param, v: Any) -> float:
     if not _is_num(v):
-        raise SpecError(path, f"expected a number for {p.kind} parameter {p.name!r}, got {v!r}")
+        raise ConfigError(path, f"expected a number for {p.kind} parameter {p.name!r}, got {v!r}")
     if isinstance(v, float) and not math.isfinite(v):
-        raise SpecError(path, f"must be a finite number, got {v!r}")
+        raise ConfigError(path, f"must be a finite number, got {v!r}")
     if p.kind == "int" and not float(v).is_integer():
-        raise SpecError(path, f"expected an integer, got {v!r}")
+        raise ConfigError(path, f"expected an integer, got {v!r}")
     if p.min is not None and v < p.min:
-        raise SpecError(path, f"{v!r} is below the physical minimum {p.min} {p.unit}".rstrip())
+        raise ConfigError(path, f"{v!r} is below the physical minimum {p.min} {p.unit}".rstrip())
     if p.max is not None and v > p.max:
-        raise SpecError(path, f"{v!r} is above the physical maximum {p.max} {p.unit}".rstrip())
+        raise ConfigError(path, f"{v!r} is above the physical maximum {p.max} {p.unit}".rstrip())
     return float(v)
 
 
 def _parse_interval(path: str, p: Param, v: Any) -> tuple[float, float]:
     if not (isinstance(v, (list, tuple)) and len(v) == 2):
-        raise SpecError(path, f"expected a range [low, high], got {v!r}")
+        raise ConfigError(path, f"expected a range [low, high], got {v!r}")
     a = _check_number(f"{path}[0]", p, v[0])
     b = _check_number(f"{path}[1]", p, v[1])
     if a > b:
-        raise SpecError(path, f"range is reversed: low {a} > high {b}")
+        raise ConfigError(path, f"range is reversed: low {a} > high {b}")
     return (a, b)
 
 
@@ -173,7 +166,7 @@ class ParamSpace:
         """The in-distribution region of each parameter, after the spec's overrides."""
         unknown = sorted(set(overrides) - set(self.params))
         if unknown:
-            raise SpecError(f"{path}.{unknown[0]}", f"unknown parameter; expected one of {sorted(self.params)}")
+            raise ConfigError(f"{path}.{unknown[0]}", f"unknown parameter; expected one of {sorted(self.params)}")
         regions = {}
         for name, p in self.params.items():
             ppath = f"{path}.{name}"
@@ -184,24 +177,24 @@ class ParamSpace:
             if p.kind in ("choice", "bool"):
                 vals = v if isinstance(v, list) else [v]
                 if not vals:
-                    raise SpecError(ppath, "empty list of choices")
+                    raise ConfigError(ppath, "empty list of choices")
                 for i, x in enumerate(vals):
                     if x not in p.values or (p.kind == "choice" and isinstance(x, bool)):
-                        raise SpecError(f"{ppath}[{i}]" if isinstance(v, list) else ppath,
+                        raise ConfigError(f"{ppath}[{i}]" if isinstance(v, list) else ppath,
                                         f"{x!r} is not one of {list(p.values)}")
                 regions[name] = Region(choices=tuple(vals))
             elif isinstance(v, dict):
                 extra = sorted(set(v) - {"range", "gap"})
                 if extra:
-                    raise SpecError(f"{ppath}.{extra[0]}", "unknown key; expected 'range' and optional 'gap'")
+                    raise ConfigError(f"{ppath}.{extra[0]}", "unknown key; expected 'range' and optional 'gap'")
                 if "range" not in v:
-                    raise SpecError(f"{ppath}.range", "missing; a parameter given as a mapping needs a range")
+                    raise ConfigError(f"{ppath}.range", "missing; a parameter given as a mapping needs a range")
                 rng = _parse_interval(f"{ppath}.range", p, v["range"])
                 intervals = [rng]
                 if "gap" in v:
                     gap = _parse_interval(f"{ppath}.gap", p, v["gap"])
                     if not (rng[0] < gap[0] and gap[1] < rng[1]):
-                        raise SpecError(f"{ppath}.gap", f"gap {list(gap)} must lie strictly inside range {list(rng)}")
+                        raise ConfigError(f"{ppath}.gap", f"gap {list(gap)} must lie strictly inside range {list(rng)}")
                     intervals = _subtract(intervals, gap)
                 regions[name] = Region(intervals=intervals)
             elif isinstance(v, (list, tuple)):
@@ -210,14 +203,14 @@ class ParamSpace:
                 x = _check_number(ppath, p, v)
                 regions[name] = Region(intervals=[(x, x)])
             if regions[name].measure(p.kind) <= 0 and p.kind == "int":
-                raise SpecError(ppath, "the range contains no integer")
+                raise ConfigError(ppath, "the range contains no integer")
         return regions
 
     def parse_ood(self, path: str, ood: dict, train: dict[str, Region]) -> dict[str, Region]:
         """Out-of-distribution regions: each must be valid and disjoint from the training region."""
         unknown = sorted(set(ood) - set(self.params))
         if unknown:
-            raise SpecError(f"{path}.{unknown[0]}", f"unknown parameter; expected one of {sorted(self.params)}")
+            raise ConfigError(f"{path}.{unknown[0]}", f"unknown parameter; expected one of {sorted(self.params)}")
         regions = {}
         for name, v in ood.items():
             p = self.params[name]
@@ -225,23 +218,23 @@ class ParamSpace:
             if p.kind in ("choice", "bool"):
                 vals = v if isinstance(v, list) else [v]
                 if not vals:
-                    raise SpecError(ppath, "empty list of choices")
+                    raise ConfigError(ppath, "empty list of choices")
                 for i, x in enumerate(vals):
                     if x not in p.values:
-                        raise SpecError(f"{ppath}[{i}]", f"{x!r} is not one of {list(p.values)}")
+                        raise ConfigError(f"{ppath}[{i}]", f"{x!r} is not one of {list(p.values)}")
                     if x in train[name].choices:
-                        raise SpecError(f"{ppath}[{i}]", f"{x!r} is also in the training distribution; "
+                        raise ConfigError(f"{ppath}[{i}]", f"{x!r} is also in the training distribution; "
                                         "remove it from params or from ood")
                 regions[name] = Region(choices=tuple(vals))
                 continue
             if not isinstance(v, list) or not v:
-                raise SpecError(ppath, f"expected a list of ranges [[low, high], ...], got {v!r}")
+                raise ConfigError(ppath, f"expected a list of ranges [[low, high], ...], got {v!r}")
             intervals = []
             for i, iv in enumerate(v):
                 a, b = _parse_interval(f"{ppath}[{i}]", p, iv)
                 for ta, tb in train[name].intervals:
                     if a < tb and ta < b or (a == b and ta <= a <= tb and ta < tb):
-                        raise SpecError(f"{ppath}[{i}]", f"OOD range {[a, b]} overlaps the training "
+                        raise ConfigError(f"{ppath}[{i}]", f"OOD range {[a, b]} overlaps the training "
                                         f"range {[ta, tb]}")
                 intervals.append((a, b))
             regions[name] = Region(intervals=intervals)
@@ -288,7 +281,7 @@ def sample_params(space: ParamSpace, train: dict[str, Region], ood: dict[str, Re
     if is_ood:
         axes = sorted(ood) + sorted(extra_axes)
         if not axes:
-            raise SpecError("ood", "test_ood clips are requested but no OOD region is defined")
+            raise ConfigError("ood", "test_ood clips are requested but no OOD region is defined")
         axis_of = [axes[i % len(axes)] for i in rng.permutation(n)]
         for axis in axes:
             idx = [i for i in range(n) if axis_of[i] == axis]

@@ -6,15 +6,18 @@ default ranges) and a `build(params, ctx)` that places bodies in a `World`. Ever
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
+from ..config import ConfigError
 from ..data.camera import Camera
 from .palette import PALETTE, colour_by_name
-from .params import ParamSpace, Region, SpecError
+from .params import ParamSpace, Region
 from .world import World
 
 
@@ -64,7 +67,8 @@ class BuildContext:
 
 
 class Scenario(ABC):
-    """Subclass, set the class attributes, implement `build`, and decorate with `@register`."""
+    """Subclass, set the class attributes, implement `build`, and add it to `BUILTIN` (or call
+    `register(cls)` for a scenario that lives outside orrery)."""
 
     name: ClassVar[str]
     summary: ClassVar[str]  # one sentence: what law it shows
@@ -82,7 +86,7 @@ class Scenario(ABC):
         """Place the bodies of one clip for parameters `p`."""
 
     def validate(self, path: str, train: dict[str, Region], ood: dict[str, Region]) -> None:
-        """Reject impossible parameter regions (e.g. more objects than fit); raise SpecError.
+        """Reject impossible parameter regions (e.g. more objects than fit); raise ConfigError.
         The default accepts every region the parameters' validity limits allow."""
         return None
 
@@ -94,19 +98,51 @@ class Scenario(ABC):
         return World(ctx.camera, gravity=(0.0, -g))
 
 
-SCENARIOS: dict[str, type[Scenario]] = {}
+# The built-in scenarios, one module each: name -> "module:Class", imported when first asked for.
+BUILTIN: dict[str, str] = {
+    "uniform_motion": "orrery.sim.scenarios.uniform_motion:UniformMotion",
+    "projectile": "orrery.sim.scenarios.projectile:Projectile",
+    "bounce": "orrery.sim.scenarios.bounce:Bounce",
+    "collision_1d": "orrery.sim.scenarios.collision_1d:Collision1D",
+    "collisions_2d": "orrery.sim.scenarios.collisions_2d:Collisions2D",
+    "pendulum": "orrery.sim.scenarios.pendulum:Pendulum",
+    "spring": "orrery.sim.scenarios.spring:Spring",
+    "incline": "orrery.sim.scenarios.incline:Incline",
+    "many_bodies": "orrery.sim.scenarios.many_bodies:ManyBodies",
+    "phyre": "orrery.sim.scenarios.phyre:Phyre",
+    "push": "orrery.sim.scenarios.push:Push",
+}
+_EXTRA: dict[str, type[Scenario]] = {}  # scenarios registered at run time (tests, plug-ins)
+
+
+class _Registry(Mapping):
+    """name -> scenario class, over the built-in table and `register`ed extras."""
+
+    def __getitem__(self, name: str) -> type[Scenario]:
+        if name in _EXTRA:
+            return _EXTRA[name]
+        module, cls = BUILTIN[name].split(":")
+        return getattr(importlib.import_module(module), cls)
+
+    def __iter__(self):
+        return iter([*BUILTIN, *_EXTRA])
+
+    def __len__(self) -> int:
+        return len(BUILTIN) + len(_EXTRA)
+
+
+SCENARIOS: Mapping[str, type[Scenario]] = _Registry()
 
 
 def register(cls: type[Scenario]) -> type[Scenario]:
-    if cls.name in SCENARIOS:
+    """Add a scenario defined outside orrery (names must be new)."""
+    if cls.name in BUILTIN or cls.name in _EXTRA:
         raise ValueError(f"scenario {cls.name!r} registered twice")
-    SCENARIOS[cls.name] = cls
+    _EXTRA[cls.name] = cls
     return cls
 
 
 def get_scenario(name: str, path: str = "scenario") -> Scenario:
-    from . import scenarios  # noqa: F401  (registers the built-in scenarios)
-
     if name not in SCENARIOS:
-        raise SpecError(path, f"unknown scenario {name!r}; expected one of {sorted(SCENARIOS)}")
+        raise ConfigError(path, f"unknown scenario {name!r}; expected one of {sorted(SCENARIOS)}")
     return SCENARIOS[name]()

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import ConfigError
 from ..data.atomic import clean_temporaries, write_bytes, write_text
 from ..data.clip import Clip
 from ..data.manifest import SPLITS, write_manifest
 from ..data.shards import json_bytes, write_shard
 from .annotate import annotate
-from .params import SpecError, sample_params
+from .params import sample_params
 from .render import Renderer
 from .scenario import BuildContext, get_scenario
 from .spec import ResolvedEntry, Spec, dump_spec, load_spec, parse_spec
@@ -168,12 +169,12 @@ def prepare_out(spec: Spec, out: Path) -> None:
     existing = out / "spec.yaml"
     if existing.exists():
         if existing.read_text() != text:
-            raise SpecError(str(out), "this folder holds a dataset made by a different spec; "
+            raise ConfigError(str(out), "this folder holds a dataset made by a different spec; "
                             "use another --out, or delete the folder to start again")
     else:
         out.mkdir(parents=True, exist_ok=True)
         if any(out.iterdir()):
-            raise SpecError(str(out), "folder is not empty and holds no spec.yaml; refusing to write into it")
+            raise ConfigError(str(out), "folder is not empty and holds no spec.yaml; refusing to write into it")
         write_text(existing, text)
     (out / "shards").mkdir(exist_ok=True)
     clean_temporaries(out / "shards")
@@ -181,14 +182,20 @@ def prepare_out(spec: Spec, out: Path) -> None:
 
 
 def simulate(spec: str | Path | dict, out: str | Path, workers: int = 1, executor: str = "local",
-             ray_address: str | None = None, progress: bool = True) -> dict:
-    """Generate the dataset of `spec` into `out`; returns {'counts': {split: n}, 'rejected': [...],
-    'datasheet': path}. Resumes a killed run in the same folder."""
+             ray_address: str | None = None, progress: bool = True, sets: list[str] | tuple[str, ...] = ()) -> dict:
+    """Generate the dataset of `spec` (a file or a mapping; `sets` are `a.b=v` changes to it) into
+    `out`; returns {'counts': {split: n}, 'rejected': [...], 'datasheet': path}. Resumes a killed
+    run in the same folder."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..exec import make_executor
 
-    spec_obj, entries = parse_spec(spec) if isinstance(spec, dict) else load_spec(spec)
+    if isinstance(spec, dict):
+        from ..config import apply_sets, parse_sets
+
+        spec_obj, entries = parse_spec(apply_sets(spec, parse_sets(list(sets))))
+    else:
+        spec_obj, entries = load_spec(spec, sets)
     out = Path(out)
     prepare_out(spec_obj, out)
     tasks = shard_tasks(spec_obj, plan(spec_obj, entries), out)

@@ -8,18 +8,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from ..config import Config, ConfigError, from_validation, load_yaml
 from ..data.manifest import SPLITS
 from .palette import COLOUR_NAMES
-from .params import Region, SpecError
+from .params import Region
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=False)
-
-
-class VideoSpec(_Strict):
+class VideoSpec(Config):
     size: int = Field(64, ge=32, le=256, description="frame side in pixels (square frames)")
     fps: float = Field(15.0, gt=0, le=240)
     frames: int = Field(32, ge=2, le=2048, description="frames per clip")
@@ -29,19 +26,19 @@ class VideoSpec(_Strict):
     lossless_frames: bool = Field(False, description="also store frames.npz (bit-exact frames)")
 
 
-class ClipCounts(_Strict):
+class ClipCounts(Config):
     train: int = Field(0, ge=0)
     val: int = Field(0, ge=0)
     test: int = Field(0, ge=0)
     test_ood: int = Field(0, ge=0)
 
 
-class Combo(_Strict):
+class Combo(Config):
     colour: str
     shape: Literal["circle", "box", "polygon"]
 
 
-class ScenarioEntry(_Strict):
+class ScenarioEntry(Config):
     scenario: str
     clips: ClipCounts
     sampling: Literal["balanced", "uniform", "grid"] = "balanced"
@@ -51,7 +48,7 @@ class ScenarioEntry(_Strict):
                                          description="colour x shape pairs never seen in train/val/test")
 
 
-class Spec(_Strict):
+class Spec(Config):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
     seed: int = Field(0, ge=0, lt=2**63)
     video: VideoSpec = Field(default_factory=VideoSpec)
@@ -76,15 +73,15 @@ class ResolvedEntry:
         for i, (colour, shape) in enumerate(self.combos):
             cpath = f"{path}.held_out_combos[{i}]"
             if colour not in COLOUR_NAMES:
-                raise SpecError(f"{cpath}.colour", f"unknown colour {colour!r}; expected one of {list(COLOUR_NAMES)}")
+                raise ConfigError(f"{cpath}.colour", f"unknown colour {colour!r}; expected one of {list(COLOUR_NAMES)}")
             if shape not in self.scenario.shapes:
-                raise SpecError(f"{cpath}.shape", f"scenario {entry.scenario!r} never makes a {shape}; "
+                raise ConfigError(f"{cpath}.shape", f"scenario {entry.scenario!r} never makes a {shape}; "
                                 f"it makes {list(self.scenario.shapes)}")
         counts = entry.clips
         if sum(getattr(counts, s) for s in SPLITS) == 0:
-            raise SpecError(f"{path}.clips", "every split is empty; give at least one split a clip count > 0")
+            raise ConfigError(f"{path}.clips", "every split is empty; give at least one split a clip count > 0")
         if counts.test_ood > 0 and not self.ood and not self.combos:
-            raise SpecError(f"{path}.clips.test_ood", f"{counts.test_ood} OOD clips requested but neither "
+            raise ConfigError(f"{path}.clips.test_ood", f"{counts.test_ood} OOD clips requested but neither "
                             "'ood' nor 'held_out_combos' defines what is out of distribution")
         self.scenario.validate(path, self.train, self.ood)
 
@@ -96,7 +93,7 @@ class ResolvedEntry:
 def _no_nan(d: Any, path: str) -> Any:
     """YAML allows .nan and .inf; parameters never do."""
     if isinstance(d, float) and (d != d or d in (float("inf"), float("-inf"))):
-        raise SpecError(path, f"must be a finite number, got {d!r}")
+        raise ConfigError(path, f"must be a finite number, got {d!r}")
     if isinstance(d, dict):
         for k, v in d.items():
             _no_nan(v, f"{path}.{k}")
@@ -106,41 +103,35 @@ def _no_nan(d: Any, path: str) -> Any:
     return d
 
 
-def _loc(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "spec"
-
-
 def parse_spec(data: Any, source: str = "spec") -> tuple[Spec, list[ResolvedEntry]]:
     """Validate a spec mapping; returns the typed spec and its resolved scenario entries."""
     if not isinstance(data, dict):
-        raise SpecError(source, f"expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(source, f"expected a mapping at the top level, got {type(data).__name__}")
     try:
         spec = Spec.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        raise SpecError(_loc(err["loc"]), err["msg"]) from None
+        raise from_validation(e, "", Spec) from None
     v = spec.video
     substeps = v.physics_hz / v.fps
     if abs(substeps - round(substeps)) > 1e-9 or round(substeps) < 1:
-        raise SpecError("video.physics_hz", f"must be a whole multiple of video.fps ({v.fps}); "
+        raise ConfigError("video.physics_hz", f"must be a whole multiple of video.fps ({v.fps}); "
                         f"{v.physics_hz} / {v.fps} = {substeps:g}")
     entries = [ResolvedEntry(i, e) for i, e in enumerate(spec.scenarios)]
     if sum(e.entry.clips.train for e in entries) == 0:
-        raise SpecError("scenarios", "the train split is empty: no scenario asks for train clips")
+        raise ConfigError("scenarios", "the train split is empty: no scenario asks for train clips")
     return spec, entries
 
 
-def load_spec(path: str | Path) -> tuple[Spec, list[ResolvedEntry]]:
-    path = Path(path)
-    if not path.exists():
-        raise SpecError(str(path), "no such spec file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise SpecError(str(path), f"not valid YAML: {e}") from None
+def load_spec(path: str | Path, sets: list[str] | tuple[str, ...] = ()) -> tuple[Spec, list[ResolvedEntry]]:
+    """Read a spec file, apply `--set a.b=v` items (`scenarios.0.clips.train=8` indexes the list),
+    and validate it."""
+    from ..config import apply_sets, parse_sets
+
+    data = load_yaml(path, "spec")
+    if sets:
+        if not isinstance(data, dict):
+            raise ConfigError(str(path), f"expected a mapping at the top level, got {type(data).__name__}")
+        data = apply_sets(data, parse_sets(list(sets)))
     return parse_spec(data, str(path))
 
 

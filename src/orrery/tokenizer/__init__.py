@@ -1,6 +1,7 @@
 """orrery.tokenizer: causal video autoencoders, continuous and discrete (FSQ). See docs/tokenizer.md.
 
-Names are imported lazily so that `orrery --help` (which imports `.commands`) does not load torch."""
+Training lives in `orrery.recipes.tokenizer` and measurement in `orrery.eval.tokenizer`: this
+package is the network, its codec and its saved form only. Names are imported lazily."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import importlib
 _NAMES = {
     "VideoTokenizer": ".model", "FSQ": ".fsq", "TokenizerConfig": ".config", "make_config": ".config",
     "load_tokenizer": ".checkpoint", "save_tokenizer": ".checkpoint", "encode_clips": ".codec",
-    "decode_clips": ".codec", "reconstruct": ".codec", "train_tokenizer": ".training",
-    "evaluate_tokenizer": ".evaluate",
+    "decode_clips": ".codec", "reconstruct": ".codec",
 }
 
 __all__ = sorted(_NAMES)

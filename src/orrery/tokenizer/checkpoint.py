@@ -15,9 +15,9 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from ..checkpoint import load_checkpoint, model_weights
+from ..config import ConfigError
 from ..data.atomic import write_text, write_with
-from ..train import load_checkpoint, model_weights
-from ..train.config import ConfigError
 from .config import config_from_dict
 from .model import VideoTokenizer
 
@@ -91,3 +91,12 @@ def load_tokenizer(path: str | Path, device: str | torch.device = "cpu") -> tupl
     else:
         raise FileNotFoundError(f"tokenizer {path}: no such file or folder")
     return model.to(device).eval(), meta
+
+
+def tokenizer_fingerprint(path: str | Path) -> str:
+    """Names the tokenizer weights a world model was trained on (their sidecar's step and config)."""
+    import hashlib
+
+    _, meta = load_tokenizer(path)
+    return hashlib.sha256(json.dumps({k: meta.get(k) for k in ("config", "step")}, sort_keys=True,
+                                     default=str).encode()).hexdigest()[:12]

@@ -1,15 +1,16 @@
 """Typed configuration of a video tokenizer: architecture, quantiser and loss weights, with named
 size presets (`tiny`, `small`, `base`) that differ only in numbers, and compression presets
-written time x height x width ("1x4x4", "4x4x4", "4x8x8"). Configs are dataclasses read by
-`orrery.train.config` (unknown keys and wrong types fail with the field path)."""
+written time x height x width ("1x4x4", "4x4x4", "4x8x8"). Configs are `orrery.config.Config`
+models (unknown keys and wrong types fail with the field path). The defaults are the `tiny` preset."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..train.config import ConfigError, from_dict, merge
+from pydantic import ConfigDict, model_validator
+
+from ..config import Config, ConfigError, merge, validate
 
 COMPRESSIONS = ("1x4x4", "4x4x4", "4x8x8")
 LOSS_WEIGHTS = ("l1_weight", "l2_weight", "ssim_weight", "gradient_weight", "adversarial_weight")
@@ -29,21 +30,22 @@ def parse_compression(v: str) -> tuple[int, int, int]:
     return t, h, w
 
 
-@dataclass(frozen=True)
-class TokenizerConfig:
+class TokenizerConfig(Config):
     """Everything that defines a tokenizer's network and its training loss (not the optimiser)."""
+
+    model_config = ConfigDict(frozen=True)
 
     kind: Literal["continuous", "fsq"] = "continuous"
     compression: str = "1x4x4"  # time x height x width
     stem: Literal["haar", "patchify"] = "haar"
     stem_factor: int = 2  # spatial factor of the stem (haar: 2 or 4; patchify: any power of two)
-    channels: int = 32  # width of the first stage
+    channels: int = 16  # width of the first stage
     channel_mult: tuple[int, ...] = (1, 2, 2)  # width multipliers per stage (last one repeats)
     blocks: int = 1  # residual blocks per stage
     mid_blocks: int = 1  # residual blocks on each side of the bottleneck attention
     temporal_kernel: int = 3  # causal temporal kernel (frames)
     attention: bool = False  # per-frame self-attention at the bottleneck
-    groups: int = 8  # GroupNorm groups (statistics are per frame: see layers.FrameNorm)
+    groups: int = 4  # GroupNorm groups (statistics are per frame: see layers.FrameNorm)
     latent_channels: int = 16  # continuous latent channels C
     fsq_levels: tuple[int, ...] = (8, 5, 5, 5)  # finite scalar quantisation levels per dimension
     # Loss weights. The adversarial term is a hook: set weight > 0 and attach a discriminator
@@ -54,7 +56,8 @@ class TokenizerConfig:
     gradient_weight: float = 0.2
     adversarial_weight: float = 0.0
 
-    def validate(self) -> None:
+    @model_validator(mode="after")
+    def _check(self):
         parse_compression(self.compression)
         if not self.fsq_levels or any(level < 2 for level in self.fsq_levels):
             raise ConfigError("fsq_levels", f"each level must be >= 2, at least one, got {list(self.fsq_levels)}")
@@ -78,11 +81,10 @@ class TokenizerConfig:
         for name in LOSS_WEIGHTS:
             if getattr(self, name) < 0:
                 raise ConfigError(name, f"must be >= 0, got {getattr(self, name)}")
+        return self
 
     def to_dict(self) -> dict[str, Any]:
-        from ..train.config import to_dict
-
-        return to_dict(self)
+        return self.model_dump(mode="json")
 
     # Derived numbers ---------------------------------------------------------------------------
     @property
@@ -125,7 +127,7 @@ class TokenizerConfig:
 
 PRESETS: dict[str, dict[str, Any]] = {
     # trains in minutes on one CPU core at 32-64 px
-    "tiny": {"channels": 16, "channel_mult": (1, 2, 2), "blocks": 1, "mid_blocks": 1, "groups": 4},
+    "tiny": {},  # the class defaults
     "small": {"channels": 64, "channel_mult": (1, 2, 4), "blocks": 2, "mid_blocks": 1, "groups": 8,
               "attention": True},
     "base": {"channels": 128, "channel_mult": (1, 2, 4, 4), "blocks": 2, "mid_blocks": 2, "groups": 32,
@@ -142,4 +144,4 @@ def make_config(preset: str = "tiny", overrides: dict[str, Any] | None = None,
 
 
 def config_from_dict(d: dict[str, Any], path: str = "model") -> TokenizerConfig:
-    return from_dict(TokenizerConfig, d, path)
+    return validate(TokenizerConfig, d, path)

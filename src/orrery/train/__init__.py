@@ -1,10 +1,9 @@
-"""orrery.train: one training loop for every model (see docs/models.md, "The training loop")."""
+"""orrery.train: one training loop for every trainable module (see docs/models.md, "The training
+loop"). A leaf of the design: it knows no model family; recipes hand it a module with
+`loss(batch, generator)`, datasets and a config."""
 
-from .checkpoint import Checkpoint, latest_checkpoint, load_checkpoint, model_weights, save_checkpoint
-from .config import ConfigError, from_dict, parse_overrides, resolve, to_dict
-from .loop import TrainConfig, TrainResult, train
+from .config import TrainConfig
+from .loop import TrainResult, train
 from .protocol import Trainable
 
-__all__ = ["Checkpoint", "ConfigError", "TrainConfig", "TrainResult", "Trainable", "from_dict",
-           "latest_checkpoint", "load_checkpoint", "model_weights", "parse_overrides", "resolve",
-           "save_checkpoint", "to_dict", "train"]
+__all__ = ["TrainConfig", "TrainResult", "Trainable", "train"]

@@ -17,12 +17,12 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset
 
+from ..checkpoint import latest_checkpoint, load_checkpoint, restore_optimizer, save_checkpoint
+from ..config import dump_yaml, to_dict
 from ..data.atomic import clean_temporaries, write_text
 from .batches import StepBatchSampler
-from .checkpoint import latest_checkpoint, load_checkpoint, restore_optimizer, save_checkpoint
-from .config import dump_yaml, to_dict
+from .config import TrainConfig
 from .device import (
-    Precision,
     Runtime,
     all_reduce_mean,
     autocast,
@@ -36,48 +36,6 @@ from .ema import EMA
 from .metrics import MetricsLog
 from .protocol import LossModule, check_trainable
 from .schedule import warmup_cosine
-
-
-@dataclass
-class TrainConfig:
-    """Optimisation settings shared by every model. Presets of each model set these numbers."""
-
-    steps: int = 1000  # optimiser steps
-    batch_size: int = 16  # global (split over DDP processes)
-    lr: float = 3e-4  # peak learning rate
-    weight_decay: float = 0.01
-    betas: tuple[float, float] = (0.9, 0.99)
-    warmup: float = 0.05  # fraction of training spent warming up
-    min_lr_ratio: float = 0.1  # final learning rate / peak
-    grad_clip: float = 1.0  # max global grad norm; 0 disables
-    ema_decay: float = 0.999  # 0 disables EMA
-    val_every: int = 200  # steps between validations; 0 disables
-    val_batches: int = 4
-    ckpt_every: int = 500  # steps between checkpoints (one is always written at the end)
-    keep_last: int = 2  # checkpoints kept on disk
-    log_every: int = 10
-    seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
-    precision: Precision = "auto"  # auto = bf16 on CUDA, fp32 on CPU
-    compile: bool = False  # torch.compile the loss module
-    num_workers: int = 0  # DataLoader worker processes
-    time_limit_min: float = 0.0  # stop (and finish the schedule) after this much training time; 0 = none
-
-    def validate(self) -> None:
-        for name in ("steps", "batch_size", "log_every", "val_batches", "keep_last"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("val_every", "ckpt_every", "num_workers"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if not 0 <= self.warmup < 1:
-            raise ValueError(f"warmup is a fraction in [0, 1), got {self.warmup}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if self.grad_clip < 0 or self.time_limit_min < 0:
-            raise ValueError("grad_clip and time_limit_min must be >= 0")
 
 
 @dataclass

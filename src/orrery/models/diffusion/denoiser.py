@@ -13,24 +13,24 @@ denoiser D(x; sigma) ~ E[x0 | x]. The network is any callable `net(x_in, noise) 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
+from pydantic import Field
+
+from ...config import Config
 
 Net = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-@dataclass
-class DenoiserConfig:
-    kind: Literal["edm", "flow"] = "edm"
-    sigma_data: float = 0.5  # std of the clean signal (images in [-1, 1]: ~0.5; residuals: smaller)
-    p_mean: float = -1.2  # training noise: ln(sigma) ~ N(p_mean, p_std) (EDM); logit(t) ~ N(p_mean, p_std) (flow)
-    p_std: float = 1.2
+class DenoiserConfig(Config):
+    """No defaults for the numbers: they depend on what is denoised, so each family states its own
+    (whole frames in [-1, 1]: sigma_data ~0.5; residuals of a mean: ~0.1; unit-variance latents: 1)."""
 
-    def validate(self) -> None:
-        if not self.sigma_data > 0 or not self.p_std > 0:
-            raise ValueError("sigma_data and p_std must be > 0")
+    kind: Literal["edm", "flow"] = "edm"
+    sigma_data: float = Field(gt=0, description="std of the clean signal")
+    p_mean: float = Field(description="training noise: ln(sigma) ~ N(p_mean, p_std) (EDM); logit(t) (flow)")
+    p_std: float = Field(gt=0)
 
 
 def _b(v: torch.Tensor) -> torch.Tensor:

@@ -6,12 +6,12 @@ pymunk's restitution (the product of elasticities) is exactly e."""
 
 from __future__ import annotations
 
-from ..params import F, ParamSpace, Region, SpecError
-from ..scenario import BuildContext, Scenario, register
+from ...config import ConfigError
+from ..params import F, ParamSpace, Region
+from ..scenario import BuildContext, Scenario
 from .placement import disc_mass
 
 
-@register
 class Bounce(Scenario):
     name = "bounce"
     summary = "A ball bounces on the floor; each apex is e^2 times the previous one (restitution e < 1)."
@@ -33,7 +33,7 @@ class Bounce(Scenario):
             h = max(b for a, b in (regions.get("height") or train["height"]).intervals)
             r = max(b for a, b in (regions.get("radius") or train["radius"]).intervals)
             if h + 2 * r > self.extent:
-                raise SpecError(f"{path}.height", f"a ball of radius {r} m dropped from {h} m starts "
+                raise ConfigError(f"{path}.height", f"a ball of radius {r} m dropped from {h} m starts "
                                 f"above the top of the {self.extent} m view")
 
     def build(self, p: dict, ctx: BuildContext):

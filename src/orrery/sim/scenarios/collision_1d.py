@@ -6,8 +6,9 @@ momentum and kinetic energy are conserved. The balls meet at the view's centre a
 
 from __future__ import annotations
 
-from ..params import F, ParamSpace, Region, SpecError
-from ..scenario import BuildContext, Scenario, register
+from ...config import ConfigError
+from ..params import F, ParamSpace, Region
+from ..scenario import BuildContext, Scenario
 from .placement import disc_mass
 
 
@@ -15,7 +16,6 @@ def _hi(regions: dict[str, Region], train: dict[str, Region], name: str) -> floa
     return max(b for a, b in (regions.get(name) or train[name]).intervals)
 
 
-@register
 class Collision1D(Scenario):
     name = "collision_1d"
     summary = "Two balls of different mass collide head-on elastically: momentum and energy are conserved."
@@ -39,12 +39,12 @@ class Collision1D(Scenario):
             for side in ("a", "b"):
                 reach = _hi(regions, train, f"speed_{side}") * t + 2 * _hi(regions, train, f"radius_{side}")
                 if reach > self.extent / 2:
-                    raise SpecError(f"{path}.speed_{side}", f"ball {side} would start {reach:.1f} m from the "
+                    raise ConfigError(f"{path}.speed_{side}", f"ball {side} would start {reach:.1f} m from the "
                                     f"centre, outside the {self.extent} m view; lower its speed or contact_time")
             lo_a = min(a for a, b in (regions.get("speed_a") or train["speed_a"]).intervals)
             lo_b = min(a for a, b in (regions.get("speed_b") or train["speed_b"]).intervals)
             if lo_a + lo_b <= 0:
-                raise SpecError(f"{path}.speed_a", "speed_a + speed_b can be 0: the balls would never meet")
+                raise ConfigError(f"{path}.speed_a", "speed_a + speed_b can be 0: the balls would never meet")
 
     def build(self, p: dict, ctx: BuildContext):
         w = self.new_world(p, ctx)

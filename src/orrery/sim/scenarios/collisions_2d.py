@@ -11,12 +11,12 @@ import math
 
 import numpy as np
 
-from ..params import F, I, ParamSpace, Region, SpecError
-from ..scenario import BuildContext, Scenario, register
+from ...config import ConfigError
+from ..params import F, I, ParamSpace, Region
+from ..scenario import BuildContext, Scenario
 from .placement import disc_mass, place_discs
 
 
-@register
 class Collisions2D(Scenario):
     name = "collisions_2d"
     summary = "Several balls collide in a box without gravity; restitution e sets how much energy impacts keep."
@@ -39,7 +39,7 @@ class Collisions2D(Scenario):
             r = max(b for a, b in (regions.get("radius") or train["radius"]).intervals)
             # random packing stalls above ~40% area fill: reject before any work starts
             if n * math.pi * (r + 0.1) ** 2 > 0.4 * self.extent**2:
-                raise SpecError(f"{path}.count", f"{int(n)} balls of radius {r} m cover over 40% of the "
+                raise ConfigError(f"{path}.count", f"{int(n)} balls of radius {r} m cover over 40% of the "
                                 f"{self.extent} m box; use fewer or smaller balls")
 
     def build(self, p: dict, ctx: BuildContext):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..params import F, ParamSpace
-from ..scenario import BuildContext, Scenario, register
+from ..scenario import BuildContext, Scenario
 from .placement import box_mass
 
 RUN = 8.5  # m: horizontal length of the ramp, shortened for steep ramps so that its top stays in view
@@ -19,7 +19,6 @@ BLOCK_W, BLOCK_H = 1.2, 0.8  # m: wide and low, so it cannot tip below atan(1.5)
 START = 1.0  # m: distance along the slope from the ramp's top to the block's centre
 
 
-@register
 class Incline(Scenario):
     name = "incline"
     summary = "A block on a ramp slides with acceleration g(sin t - mu cos t), or sticks when tan t <= mu."

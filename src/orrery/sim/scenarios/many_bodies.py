@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import math
 
+from ...config import ConfigError
 from ...data.objects import box_vertices
-from ..params import F, I, ParamSpace, Region, SpecError
-from ..scenario import BuildContext, Scenario, register
+from ..params import F, I, ParamSpace, Region
+from ..scenario import BuildContext, Scenario
 from .placement import disc_mass, pick_shapes, place_discs, polygon_mass, regular_polygon
 
 SHAPES = ("circle", "box", "polygon")
 
 
-@register
 class ManyBodies(Scenario):
     name = "many_bodies"
     summary = "Circles, boxes and polygons fall into a box, collide and settle under gravity and friction."
@@ -38,7 +38,7 @@ class ManyBodies(Scenario):
             s = max(b for a, b in (regions.get("size") or train["size"]).intervals)
             # a triangle's bounding disc is 1.56 times the same-area disc
             if n * math.pi * (1.56 * s + 0.1) ** 2 > 0.45 * self.extent**2:
-                raise SpecError(f"{path}.count", f"{int(n)} bodies of size {s} m do not fit in the "
+                raise ConfigError(f"{path}.count", f"{int(n)} bodies of size {s} m do not fit in the "
                                 f"{self.extent} m box without overlap; use fewer or smaller bodies")
 
     def build(self, p: dict, ctx: BuildContext):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 
-from ..params import F, ParamSpace, Region, SpecError
-from ..scenario import BuildContext, Scenario, register
+from ...config import ConfigError
+from ..params import F, ParamSpace, Region
+from ..scenario import BuildContext, Scenario
 from .placement import disc_mass
 
 PIVOT_HEIGHT = 9.0  # m above the view's bottom
@@ -19,7 +20,6 @@ def _hi(regions: dict[str, Region], train: dict[str, Region], name: str) -> floa
     return max(b for a, b in (regions.get(name) or train[name]).intervals)
 
 
-@register
 class Pendulum(Scenario):
     name = "pendulum"
     summary = "A ball on a rod swings about a pivot; small swings have period 2 pi sqrt(L/g)."
@@ -40,10 +40,10 @@ class Pendulum(Scenario):
             length, r = _hi(regions, train, "length"), _hi(regions, train, "radius")
             a = math.radians(_hi(regions, train, "amplitude"))
             if length + r > PIVOT_HEIGHT - self.origin[1]:
-                raise SpecError(f"{path}.length", f"a {length} m rod from a pivot {PIVOT_HEIGHT} m high "
+                raise ConfigError(f"{path}.length", f"a {length} m rod from a pivot {PIVOT_HEIGHT} m high "
                                 "swings the ball below the view")
             if length * math.sin(a) + r > self.extent / 2:
-                raise SpecError(f"{path}.amplitude", f"a {length} m rod at {math.degrees(a):.0f} degrees "
+                raise ConfigError(f"{path}.amplitude", f"a {length} m rod at {math.degrees(a):.0f} degrees "
                                 "swings the ball out of the view")
 
     def build(self, p: dict, ctx: BuildContext):

@@ -13,7 +13,7 @@ import itertools
 import math
 
 from ..params import C, F, ParamSpace
-from ..scenario import BuildContext, Scenario, register
+from ..scenario import BuildContext, Scenario
 from ..world import World
 from .placement import box_mass, disc_mass
 
@@ -23,7 +23,6 @@ TEMPLATES = tuple(f"{a}-{b}" for a, b in itertools.product(LAUNCHERS, TARGETS))
 ELASTICITY = math.sqrt(0.2)  # per shape: pymunk multiplies the two, giving restitution 0.2
 
 
-@register
 class Phyre(Scenario):
     name = "phyre"
     summary = "A ball set moving by a ramp, a drop or a shelf runs into blocks or another ball."

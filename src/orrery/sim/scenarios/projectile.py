@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import math
 
-from ..params import F, ParamSpace, Region, SpecError
-from ..scenario import BuildContext, Scenario, register
+from ...config import ConfigError
+from ..params import F, ParamSpace, Region
+from ..scenario import BuildContext, Scenario
 from .placement import disc_mass
 
 
-@register
 class Projectile(Scenario):
     name = "projectile"
     summary = "A ball launched at an angle falls along a parabola under uniform gravity (no drag)."
@@ -33,7 +33,7 @@ class Projectile(Scenario):
             h = max(b for a, b in (regions.get("height") or train["height"]).intervals)
             r = max(b for a, b in (regions.get("radius") or train["radius"]).intervals)
             if h + 2 * r > self.extent:
-                raise SpecError(f"{path}.height", f"a ball of radius {r} m launched from {h} m starts "
+                raise ConfigError(f"{path}.height", f"a ball of radius {r} m launched from {h} m starts "
                                 f"above the top of the {self.extent} m view")
 
     def build(self, p: dict, ctx: BuildContext):

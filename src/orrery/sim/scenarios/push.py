@@ -14,8 +14,9 @@ import math
 
 import numpy as np
 
-from ..params import F, I, ParamSpace, Region, SpecError
-from ..scenario import BuildContext, Scenario, register
+from ...config import ConfigError
+from ..params import F, I, ParamSpace, Region
+from ..scenario import BuildContext, Scenario
 from ..world import World
 from .placement import box_mass, disc_mass, pick_shapes, place_discs
 
@@ -26,7 +27,6 @@ SMOOTH = 0.4  # per-frame low-pass factor of the command
 MARGIN = 1.5  # m: waypoints keep the pusher this far inside the view
 
 
-@register
 class Push(Scenario):
     name = "push"
     summary = "An actuated disc follows its velocity commands (the actions) and pushes balls and blocks."
@@ -49,7 +49,7 @@ class Push(Scenario):
             n = max(b for a, b in (regions.get("count") or train["count"]).intervals)
             s = max(b for a, b in (regions.get("size") or train["size"]).intervals)
             if (n + 1) * math.pi * (1.42 * s + 0.2) ** 2 > 0.35 * self.extent**2:
-                raise SpecError(f"{path}.count", f"{int(n)} bodies of size {s} m and the pusher do not fit "
+                raise ConfigError(f"{path}.count", f"{int(n)} bodies of size {s} m and the pusher do not fit "
                                 f"in the {self.extent} m view; use fewer or smaller bodies")
 
     def build(self, p: dict, ctx: BuildContext) -> World:

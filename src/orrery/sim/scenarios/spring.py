@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 
-from ..params import F, ParamSpace, Region, SpecError
-from ..scenario import BuildContext, Scenario, register
+from ...config import ConfigError
+from ..params import F, ParamSpace, Region
+from ..scenario import BuildContext, Scenario
 
 ANCHOR_HEIGHT = 9.5  # m
 EQUILIBRIUM_HEIGHT = 5.0  # m: where the block rests
@@ -25,7 +26,6 @@ def _bound(regions: dict[str, Region], train: dict[str, Region], name: str, hi: 
     return max(b for a, b in ivs) if hi else min(a for a, b in ivs)
 
 
-@register
 class Spring(Scenario):
     name = "spring"
     summary = "A block on a spring oscillates at sqrt(k/m); damping makes the swings decay."
@@ -46,7 +46,7 @@ class Spring(Scenario):
         for regions in (train, ood):
             sag = _bound(regions, train, "mass", True) * self.gravity / _bound(regions, train, "stiffness", False)
             if sag > ANCHOR_HEIGHT - EQUILIBRIUM_HEIGHT - 0.3:
-                raise SpecError(f"{path}.stiffness", f"the heaviest block stretches the softest spring by "
+                raise ConfigError(f"{path}.stiffness", f"the heaviest block stretches the softest spring by "
                                 f"{sag:.1f} m; it would rest below the view's centre; use a stiffer spring")
 
     def build(self, p: dict, ctx: BuildContext):

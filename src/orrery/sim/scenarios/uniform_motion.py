@@ -9,8 +9,9 @@ import math
 
 import numpy as np
 
-from ..params import F, I, ParamSpace, Region, SpecError
-from ..scenario import BuildContext, Scenario, register
+from ...config import ConfigError
+from ..params import F, I, ParamSpace, Region
+from ..scenario import BuildContext, Scenario
 from .placement import disc_mass
 
 HORIZON = 3.0  # s: how long paths stay apart and in view (clips are usually 2-3 s)
@@ -26,7 +27,6 @@ def _min_gap(p: np.ndarray, v: np.ndarray, q: np.ndarray, u: np.ndarray, horizon
     return float(np.linalg.norm(dp + dv * t))
 
 
-@register
 class UniformMotion(Scenario):
     name = "uniform_motion"
     summary = "Balls move in straight lines at constant speed: with no force there is no acceleration."
@@ -48,14 +48,14 @@ class UniformMotion(Scenario):
             radius = max(b for a, b in (regions.get("radius") or train["radius"]).intervals)
             room = (self.extent - 2 * radius - 0.4) * math.sqrt(2)
             if speed * HORIZON > room:
-                raise SpecError(f"{path}.speed", f"a ball at {speed} m/s travels {speed * HORIZON:.1f} m in "
+                raise ConfigError(f"{path}.speed", f"a ball at {speed} m/s travels {speed * HORIZON:.1f} m in "
                                 f"{HORIZON} s, more than the {room:.1f} m the view can hold")
             n = max(b for a, b in (regions.get("count") or train["count"]).intervals)
             # the area the paths sweep, over the free area: layouts were always found up to 1.25 and
             # never above 1.35 (measured over count 3-6, radius 0.6-1.2 m, speed 0.5-2.5 m/s)
             swept = n * (2 * radius + 0.2) * (speed * HORIZON + 2 * radius) / (self.extent - 2 * radius) ** 2
             if swept > SWEPT_MAX:
-                raise SpecError(f"{path}.count", f"{int(n)} balls of radius {radius} m at {speed} m/s need "
+                raise ConfigError(f"{path}.count", f"{int(n)} balls of radius {radius} m at {speed} m/s need "
                                 f"{swept:.2f} times the free area for paths that never cross (at most "
                                 f"{SWEPT_MAX}); use fewer, smaller or slower balls")
 

@@ -1,57 +1,56 @@
-"""Training a tokenizer with the shared loop (`orrery.train.train`): the run config (model, data,
-train), the clip datasets it reads, and the export that follows training (EMA weights plus the
-latent normalisation, `RUN/tokenizer.safetensors` and its `.json` sidecar)."""
+"""The tokenizer recipe: training a tokenizer with the shared loop (`orrery.train.train`): the run
+config (model, data, train) and its presets, the clip datasets it reads, and the export that
+follows training (EMA weights plus the latent normalisation, `RUN/tokenizer.safetensors` and its
+`.json` sidecar)."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from pydantic import ConfigDict, Field, model_validator
 from torch.utils.data import Dataset
 
-from ..train import TrainConfig, load_checkpoint, model_weights, resolve, to_dict, train
-from ..train.checkpoint import code_version
-from ..train.config import ConfigError
-from .checkpoint import save_tokenizer
-from .config import PRESETS as MODEL_PRESETS
-from .config import TokenizerConfig
-from .model import VideoTokenizer
-from .stats import fit_latent_stats
-from .synthetic import bouncing_discs
+from ..checkpoint import code_version, load_checkpoint, model_weights
+from ..config import Config, ConfigError, load, to_dict
+from ..tokenizer.checkpoint import save_tokenizer
+from ..tokenizer.config import PRESETS as MODEL_PRESETS
+from ..tokenizer.config import TokenizerConfig
+from ..tokenizer.model import VideoTokenizer
+from ..tokenizer.stats import fit_latent_stats
+from ..tokenizer.synthetic import bouncing_discs
+from ..train import TrainConfig, train
 
 SYNTHETIC = "synthetic"  # --data value: rendered bouncing discs instead of a dataset folder
 
 
-@dataclass(frozen=True)
-class TokenizerDataConfig:
+class TokenizerDataConfig(Config):
     """What the tokenizer trains on. Dataset clips are cut into consecutive windows of `frames`."""
 
-    frames: int = 0  # frames per training window; 0 = 1 + 2 s_t
-    synthetic_clips: int = 256  # --data synthetic: clips rendered for training (and 1/8 as many for validation)
-    synthetic_frames: int = 17  # ... their length
-    size: int = 64  # ... and side in pixels
-    objects: int = 3  # ... discs per clip
-    cache: bool = True  # keep decoded dataset clips in memory
+    model_config = ConfigDict(frozen=True)
 
-    def validate(self) -> None:
-        for name in ("synthetic_clips", "synthetic_frames", "size", "objects"):
-            if getattr(self, name) < 1:
-                raise ConfigError(name, f"must be >= 1, got {getattr(self, name)}")
-        if self.frames < 0:
-            raise ConfigError("frames", f"must be >= 0 (0 = automatic), got {self.frames}")
+    frames: int = Field(0, ge=0, description="frames per training window; 0 = 1 + 2 s_t")
+    synthetic_clips: int = Field(256, ge=1, description="--data synthetic: clips rendered for training "
+                                                        "(and 1/8 as many for validation)")
+    synthetic_frames: int = Field(17, ge=1, description="... their length")
+    size: int = Field(64, ge=1, description="... and side in pixels")
+    objects: int = Field(3, ge=1, description="... discs per clip")
+    cache: bool = Field(True, description="keep decoded dataset clips in memory")
 
 
-@dataclass(frozen=True)
-class TokenizerRunConfig:
-    model: TokenizerConfig = field(default_factory=TokenizerConfig)
-    data: TokenizerDataConfig = field(default_factory=TokenizerDataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+class TokenizerRunConfig(Config):
+    model_config = ConfigDict(frozen=True)
 
-    def validate(self) -> None:
+    model: TokenizerConfig = Field(default_factory=TokenizerConfig)
+    data: TokenizerDataConfig = Field(default_factory=TokenizerDataConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+    @model_validator(mode="after")
+    def _check(self):
         s_t = self.model.time_factor
         if self.data.frames and (self.data.frames - 1) % s_t:
             raise ConfigError("data.frames", f"must be 1 + k * {s_t} for compression {self.model.compression}, "
@@ -59,6 +58,7 @@ class TokenizerRunConfig:
         if self.data.size % self.model.space_factor:
             raise ConfigError("data.size", f"must be a multiple of {self.model.space_factor} for compression "
                                            f"{self.model.compression}, got {self.data.size}")
+        return self
 
     @property
     def window(self) -> int:
@@ -76,12 +76,13 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def resolve_config(preset: str, overrides: list[str] = ()) -> TokenizerRunConfig:
-    """defaults <- preset <- `a.b=value` overrides, validated (errors name the field path)."""
-    return resolve(TokenizerRunConfig, PRESETS, preset, list(overrides))
+def resolve_config(preset: str = "tiny", config: str | Path | None = None,
+                   sets: Sequence[str] = ()) -> TokenizerRunConfig:
+    """defaults <- preset <- --config FILE <- --set a.b=value, validated (errors name the field path)."""
+    return load(TokenizerRunConfig, config, sets, PRESETS, preset)
 
 
-class FrameWindows(Dataset):
+class ClipWindows(Dataset):
     """Consecutive windows of `window` frames of each clip of a dataset split: item i is
     {'frames': uint8 [window, H, W, 3]} (clips shorter than the window are skipped, and said so)."""
 
@@ -146,14 +147,14 @@ def make_datasets(data: str | Path, cfg: TokenizerRunConfig) -> tuple[Dataset, D
     if not (root / "manifest.parquet").exists():
         raise FileNotFoundError(f"--data {root}: not a dataset folder (no manifest.parquet); "
                                 f"make one with `orrery simulate`, or pass --data {SYNTHETIC}")
-    train_set = FrameWindows(open_dataset(root, "train", cache=d.cache), cfg.window)
+    train_set = ClipWindows(open_dataset(root, "train", cache=d.cache), cfg.window)
     first = train_set[0]["frames"]
     s = cfg.model.space_factor
     if first.shape[1] % s or first.shape[2] % s:
         raise ValueError(f"--data {root}: frames are {first.shape[1]}x{first.shape[2]}, not multiples of "
                          f"{s} (compression {cfg.model.compression})")
     try:
-        val_set = FrameWindows(open_dataset(root, "val", cache=d.cache), cfg.window)
+        val_set = ClipWindows(open_dataset(root, "val", cache=d.cache), cfg.window)
     except ValueError:  # no validation split in this dataset: train without validation
         val_set = None
     return train_set, val_set, _dataset_fingerprint(root)

@@ -9,29 +9,29 @@ added embedding)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
+from pydantic import Field, model_validator
 from torch import nn
 from torch.nn import functional as F
 
+from ...config import Config, ConfigError
 
-@dataclass
-class GPTConfig:
-    vocab: int = 1000  # codebook size of the FSQ tokenizer
-    tokens_per_frame: int = 64  # h * w latent tokens
-    max_frames: int = 8  # frames in one window (context + predicted)
-    d_model: int = 128
-    n_layer: int = 4
-    n_head: int = 4
-    action_dim: int = 0
-    text_dim: int = 0  # 0: no text prefix
 
-    def validate(self) -> None:
+class GPTConfig(Config):
+    vocab: int = Field(1000, ge=1, description="codebook size of the FSQ tokenizer; set from it")
+    tokens_per_frame: int = Field(64, ge=1, description="h * w latent tokens; set from the tokenizer")
+    max_frames: int = Field(8, ge=1, description="frames in one window (context + predicted)")
+    d_model: int = Field(128, ge=1)
+    n_layer: int = Field(4, ge=1)
+    n_head: int = Field(4, ge=1)
+    action_dim: int = Field(0, ge=0)
+    text_dim: int = Field(64, ge=0, description="0: no text prefix")
+
+    @model_validator(mode="after")
+    def _check(self):
         if self.d_model % self.n_head:
-            raise ValueError(f"d_model {self.d_model} is not divisible by n_head {self.n_head}")
-        if min(self.vocab, self.tokens_per_frame, self.max_frames, self.n_layer) < 1:
-            raise ValueError("vocab, tokens_per_frame, max_frames and n_layer must be >= 1")
+            raise ConfigError("n_head", f"{self.n_head} does not divide d_model {self.d_model}")
+        return self
 
     @property
     def max_len(self) -> int:
@@ -144,10 +144,11 @@ class TokenGPT(nn.Module):
         return F.cross_entropy(logits[:, first_target:].flatten(0, 1).float(), seq[:, first_target:].flatten())
 
     @torch.no_grad()
-    def generate(self, prompt: torch.Tensor, n_new: int, generator: torch.Generator, temperature: float = 1.0,
+    def generate(self, prompt: torch.Tensor, n_new: int, generator, temperature: float = 1.0,
                  top_p: float = 1.0, text: torch.Tensor | None = None, actions: torch.Tensor | None = None,
                  use_cache: bool = True) -> torch.Tensor:
-        """Continue token sequences prompt [B, P] by n_new tokens -> [B, P + n_new].
+        """Continue token sequences prompt [B, P] by n_new tokens -> [B, P + n_new]. `generator` is a
+        torch.Generator, or an `ItemNoise` (one stream per sequence).
 
         With use_cache=False every step recomputes the whole sequence (the reference the cache is
         tested against)."""
@@ -168,7 +169,7 @@ class TokenGPT(nn.Module):
         return seq
 
 
-def sample_token(logits: torch.Tensor, generator: torch.Generator, temperature: float, top_p: float) -> torch.Tensor:
+def sample_token(logits: torch.Tensor, generator, temperature: float, top_p: float) -> torch.Tensor:
     """logits [B, V] -> ids [B]. temperature 0 is greedy; top_p < 1 keeps the smallest set of most
     likely tokens whose probability reaches top_p (nucleus sampling)."""
     if temperature <= 0:
@@ -180,7 +181,9 @@ def sample_token(logits: torch.Tensor, generator: torch.Generator, temperature: 
         sorted_p = sorted_p * keep
         probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
         probs = probs / probs.sum(-1, keepdim=True)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    if isinstance(generator, torch.Generator):
+        return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    return generator.multinomial(probs)  # an ItemNoise: each sequence from its own stream
 
 
 def n_params(model: nn.Module) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..data.atomic import atomic_path, write_text
+from .data.atomic import atomic_path, write_text
 
 FORMAT = 1
 _NAME = re.compile(r"^step-(\d+)\.json$")

@@ -1,0 +1,89 @@
+"""`orrery train world` and `orrery rollout`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..config import ConfigError
+from .common import CONFIG, PROGRESS, SETS, existing
+
+# --model accepts the family names, and the names of the first release: `diffusion` (pixel, or the
+# latent family when a --tokenizer is given).
+_ALIASES = {"diffusion": "pixel"}
+
+
+def train_world(
+    data: Path = typer.Option(..., "--data", help="dataset folder made by `orrery simulate` or `orrery curate`"),
+    out: Path = typer.Option(..., "--out", help="run folder (re-running resumes it)"),
+    model: str = typer.Option("pixel", "--model", help="family: pixel | deterministic | latent | autoregressive"),
+    preset: str = typer.Option("tiny", "--preset", help="tiny | small | base (and per-family ones, e.g. "
+                                                        "tiny-diffusion)"),
+    tokenizer: Path = typer.Option(None, "--tokenizer", help="tokenizer run (latent and autoregressive)"),
+    config: Path | None = CONFIG,
+    set_: list[str] = SETS,
+    progress: bool = PROGRESS,
+) -> None:
+    """Train a world model on a dataset; writes checkpoints, metrics.csv and config.yaml."""
+    from ..models.registry import FAMILIES
+    from ..recipes.world import train_world as run
+
+    family = _ALIASES.get(model, model)
+    if model == "diffusion" and tokenizer is not None:
+        family = "latent"
+    if family not in FAMILIES:
+        raise ConfigError("--model", f"{model!r} is not one of {', '.join(FAMILIES)}")
+    existing(tokenizer, "--tokenizer")
+    if not (data / "manifest.parquet").exists():
+        raise ConfigError("--data", f"{data}: not a dataset folder (no manifest.parquet); make one with "
+                                 "`orrery simulate`")
+    res = run(data, out, family, preset, config, list(set_), tokenizer, progress=progress)
+    typer.echo(f"trained {res.step} steps in {res.elapsed_s:.0f} s ({res.samples_per_s:.1f} samples/s): {out}")
+
+
+def rollout(
+    model: Path = typer.Option(..., "--model", help="a run folder made by `orrery train world`"),
+    context: Path = typer.Option(..., "--context", help="context clip (.mp4); its last Tc frames are used"),
+    horizon: int = typer.Option(..., "--horizon", min=1, help="frames to predict"),
+    out: Path = typer.Option(..., "--out", help="output .mp4 (context followed by the prediction)"),
+    prompt: str = typer.Option(None, "--prompt", help="text prompt (models trained with captions)"),
+    actions: Path = typer.Option(None, "--actions", help=".npy or .json float [Tc + horizon, A] actions"),
+    seed: int = typer.Option(0, "--seed", help="sampling seed"),
+    set_: list[str] = typer.Option([], "--set", help="inference setting, e.g. --set steps=2"),
+) -> None:
+    """Predict the future of a clip with a trained world model and write it as a video."""
+    import json
+
+    import numpy as np
+
+    from ..data.atomic import write_bytes
+    from ..data.video import decode_mp4, encode_mp4
+    from ..models.base import Condition
+    from ..models.registry import load_world_model
+
+    existing(context, "--context")
+    wm = load_world_model(model, seed=seed, overrides=set_)
+    try:
+        frames, fps = decode_mp4(context.read_bytes())
+    except Exception as e:  # noqa: BLE001 - any decoder failure is a bad input file
+        raise ValueError(f"{context}: cannot decode video ({e})") from None
+    acts = None
+    if actions is not None:
+        existing(actions, "--actions")
+        try:
+            acts = (np.load(actions, allow_pickle=False) if actions.suffix == ".npy"
+                    else np.asarray(json.loads(actions.read_text()), np.float32))
+        except (OSError, ValueError) as e:
+            raise ValueError(f"{actions}: cannot read actions ({e})") from None
+        acts = np.asarray(acts, np.float32)
+        if acts.ndim != 2:
+            raise ValueError(f"{actions}: expected [Tc + horizon, A] actions, got shape {list(acts.shape)}")
+    tc = wm.context_frames
+    ctx = frames[-tc:][None]
+    cond = Condition(text=[prompt] if prompt is not None else None,
+                     actions=None if acts is None else acts[None, -(ctx.shape[1] + horizon):])
+    pred = wm.rollout(ctx, horizon, cond)[0]
+    video = np.concatenate([ctx[0], pred], axis=0)
+    write_bytes(out, encode_mp4(video, fps or 15.0, "yuv444p", 18))
+    typer.echo(f"wrote {out}: {ctx.shape[1]} context + {horizon} predicted frames")

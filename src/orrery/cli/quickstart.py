@@ -1,0 +1,30 @@
+"""`orrery quickstart`: the main job on the embedded default spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .common import CONFIG, SETS
+
+
+def quickstart(
+    out: Path = typer.Option(Path("runs/quickstart"), "--out", help="folder for data, run, evaluations"),
+    model: str = typer.Option("pixel", "--model", help="world-model family: pixel | deterministic"),
+    preset: str = typer.Option("tiny", "--preset", help="world-model preset"),
+    config: Path | None = CONFIG,
+    set_: list[str] = SETS,
+    workers: int = typer.Option(1, "--workers", min=1, help="parallel simulate tasks"),
+) -> None:
+    """Simulate the embedded default, train a world model, evaluate it against physics; print report paths.
+    --config/--set apply to the world model's training config."""
+    from rich.console import Console
+
+    from ..engine.quickstart import quickstart as run
+
+    console = Console()
+    res = run(out, family=model, preset=preset, config=config, sets=list(set_), workers=workers, console=console)
+    console.print(f"datasheet: {res['datasheet']}")
+    console.print(f"reports per split: {res['reports']['test']}, {res['reports']['test_ood']}")
+    console.print(f"report: {res['reports']['comparison']}")

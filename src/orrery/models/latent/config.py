@@ -1,0 +1,45 @@
+"""Config of the latent family (a DiT over a frozen continuous tokenizer's normalised latents).
+The defaults are the `tiny` preset."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ...config import Config, ConfigError
+from ..diffusion.denoiser import DenoiserConfig
+
+
+class LatentModelConfig(Config):
+    context: int = Field(4, ge=1, description="Tc latent frames in")
+    latent_channels: int = Field(16, ge=1, description="C, set from the tokenizer")
+    grid: tuple[int, int] = Field((8, 8), description="latent h, w; set from the tokenizer and data")
+    patch: int = Field(1, ge=1)
+    d_model: int = Field(128, ge=1)
+    depth: int = Field(4, ge=1)
+    heads: int = Field(4, ge=1)
+    cond_dim: int = Field(128, ge=1)
+    action_dim: int = Field(0, ge=0)
+    text: bool = True
+    text_dim: int = Field(64, ge=1)
+    text_dropout: float = Field(0.1, ge=0, le=1)
+    guidance: float = 1.0
+    ctx_noise_max: float = Field(0.3, ge=0)
+    ctx_noise_prob: float = Field(0.5, ge=0, le=1)
+    ctx_noise_infer: float = Field(0.0, ge=0)
+    denoiser: DenoiserConfig = Field(
+        default_factory=lambda: DenoiserConfig(kind="edm", sigma_data=1.0, p_mean=-1.2, p_std=1.2),
+        description="latents are normalised to unit variance, hence sigma_data 1")
+    sampler: Literal["euler", "heun"] = "heun"
+    steps: int = Field(4, ge=1)
+    sigma_min: float = Field(0.002, gt=0)
+    sigma_max: float = Field(20.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.sigma_max <= self.sigma_min:
+            raise ConfigError("sigma_max", f"must exceed sigma_min ({self.sigma_min}), got {self.sigma_max}")
+        if self.d_model % self.heads:
+            raise ConfigError("heads", f"{self.heads} does not divide d_model {self.d_model}")
+        return self

@@ -1,0 +1,108 @@
+"""The world-model families, found through one explicit table (no import side effects), and the
+loader that turns a run folder into a `WorldModel` without importing the training loop.
+
+A family is a folder under `models/` whose `__init__` defines `FAMILY`: its model config class,
+its network, its `WorldModel` adapter and the tokenizer kind it needs. Adding a family is one line
+in `FAMILIES` plus that folder (and a preset table in `recipes.world` to train it)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..config import Config, ConfigError, merge, parse_sets, validate
+from .base import WorldModel
+
+FAMILIES: dict[str, str] = {
+    "pixel": "orrery.models.pixel",
+    "latent": "orrery.models.latent",
+    "autoregressive": "orrery.models.autoregressive",
+    "deterministic": "orrery.models.deterministic",
+}
+
+# Names that run folders written before the families were split use for their `kind`.
+LEGACY_KINDS = {"diffusion": "pixel", "latent_diffusion": "latent"}
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    summary: str
+    config: type[Config]  # the model config (defaults = the tiny preset)
+    net: Callable  # config -> torch.nn.Module with loss(batch, generator)
+    adapter: Callable  # (net, tokenizer | None, seed, device) -> WorldModel
+    tokenizer: Literal["continuous", "fsq"] | None  # the frozen tokenizer it needs, if any
+
+
+def get_family(name: str) -> Family:
+    """The family called `name`; ConfigError naming the choices otherwise."""
+    if name not in FAMILIES:
+        raise ConfigError("family", f"unknown world-model family {name!r}; choose one of {', '.join(FAMILIES)}")
+    return importlib.import_module(FAMILIES[name]).FAMILY
+
+
+def upgrade_config(conf: dict) -> dict:
+    """A run config written before the families were split -> today's layout (kind = family name).
+    The pixel model's old `deterministic` head is now the `deterministic` family."""
+    kind = conf.get("kind")
+    if kind not in LEGACY_KINDS:
+        return conf
+    conf = dict(conf, kind=LEGACY_KINDS[kind])
+    model = dict(conf.get("model") or {})
+    if conf["kind"] == "pixel" and model.get("head") == "deterministic":
+        conf["kind"] = "deterministic"
+        keep = set(get_family("deterministic").config.model_fields)
+        model = {k: v for k, v in model.items() if k in keep}
+    conf["model"] = model
+    return conf
+
+
+def check_tokenizer(family: Family, tokenizer, where: str | Path) -> None:
+    """Refuse a tokenizer of the wrong kind, or one that compresses time (one latent frame must be
+    one video frame for a frame-by-frame rollout)."""
+    if family.tokenizer == "fsq" and getattr(tokenizer, "fsq", None) is None:
+        raise ValueError(f"tokenizer {where}: the {family.name} family needs a discrete (FSQ) tokenizer")
+    if family.tokenizer == "continuous" and getattr(tokenizer, "fsq", None) is not None:
+        raise ValueError(f"tokenizer {where}: the {family.name} family needs a continuous tokenizer")
+    if tokenizer.cfg.time_factor != 1:
+        raise ValueError(f"tokenizer {where}: compression {tokenizer.cfg.compression} compresses time; the "
+                         f"{family.name} family needs one latent frame per video frame (1 x s x s)")
+
+
+def load_world_model(run: str | Path, step: int | None = None, device: str = "cpu", seed: int = 0,
+                     overrides: Sequence[str] = ()) -> WorldModel:
+    """A trained run folder (or its inference export) -> a WorldModel with the EMA weights.
+
+    `overrides` change inference settings of the model config (e.g. 'steps=2', 'temperature=0')."""
+    from ..checkpoint import load_checkpoint, model_weights
+
+    ckpt = load_checkpoint(run, step)
+    conf = upgrade_config(ckpt.sidecar.get("config") or {})
+    kind = conf.get("kind")
+    if kind not in FAMILIES:
+        raise ValueError(f"{run}: not a world-model run (kind {kind!r}; families: {', '.join(FAMILIES)})")
+    family = get_family(kind)
+    cfg = validate(family.config, merge(conf.get("model") or {}, parse_sets(list(overrides))), "model")
+    net = family.net(cfg)
+    weights = model_weights(ckpt)
+    missing, unexpected = net.load_state_dict(weights, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{run}: checkpoint step {ckpt.step} does not fit its config (missing "
+                         f"{list(missing)[:3]}, unexpected {list(unexpected)[:3]}); it was written by another "
+                         "version of orrery: retrain, or load it with that version")
+    tokenizer = None
+    if family.tokenizer is not None:
+        from ..tokenizer.checkpoint import load_tokenizer
+
+        where = conf.get("tokenizer") or ""
+        if not where or not Path(where).exists():
+            raise FileNotFoundError(f"{run}: its tokenizer {where or '(not recorded)'} is missing; the run "
+                                    "needs the tokenizer folder it was trained with at that path")
+        tokenizer, _ = load_tokenizer(where)
+        check_tokenizer(family, tokenizer, where)
+    model = family.adapter(net, tokenizer, seed, device)
+    model.run_dir = str(run)
+    return model

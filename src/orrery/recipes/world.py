@@ -1,0 +1,171 @@
+"""Recipes for world models: the one place that knows both a model family and the training loop.
+
+For each family: its run config (`kind` = the family, the tokenizer it was trained on, model, data,
+train), its presets, its training set, and `train_world()`. Model config defaults are the `tiny`
+preset (see each family's config class); a preset lists only what differs, and the `train`
+numbers of every preset."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, create_model
+
+from ..config import Config, ConfigError, load
+from ..models.registry import FAMILIES, Family, check_tokenizer, get_family
+from ..train import TrainConfig, TrainResult, train
+from .windows import Windows, clips_of, collate, data_fingerprint
+
+
+class DataConfig(Config):
+    val_split: str = Field("val", description="validation split ('' = none)")
+    stride: int = Field(1, ge=1, description="between window starts")
+
+
+# The tiny presets train in ~10 minutes on 2 laptop CPU cores (measured in docs/models.md); the
+# others differ only in numbers. No wall-clock cap: a run's result must not depend on machine load.
+_TINY_TRAIN = {"steps": 1200, "batch_size": 32, "lr": 1e-3, "warmup": 0.03, "ema_decay": 0.995,
+               "val_every": 200, "ckpt_every": 200}
+_SMALL_TRAIN = {"steps": 20000, "batch_size": 64, "lr": 5e-4, "ema_decay": 0.999, "val_every": 1000,
+                "ckpt_every": 1000}
+_BASE_TRAIN = {"steps": 100000, "batch_size": 128, "lr": 3e-4, "ema_decay": 0.9995, "val_every": 2000,
+               "ckpt_every": 2000}
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "pixel": {
+        "tiny": {"train": _TINY_TRAIN},
+        # the pure diffusion head models whole frames (std ~0.5), the hybrid's only residuals (~0.1)
+        "tiny-diffusion": {"model": {"head": "diffusion", "sigma_max": 10.0,
+                                     "denoiser": {"kind": "edm", "sigma_data": 0.5, "p_mean": -1.2, "p_std": 1.2}},
+                           "train": _TINY_TRAIN},
+        "small": {"model": {"channels": [64, 128, 128], "residual_channels": [32, 64, 64], "cond_dim": 128,
+                            "blocks": 2, "text_dim": 128}, "train": _SMALL_TRAIN},
+        "base": {"model": {"channels": [128, 256, 256, 512], "residual_channels": [64, 128, 128, 256],
+                           "cond_dim": 256, "blocks": 2, "text_dim": 256}, "train": _BASE_TRAIN},
+    },
+    "deterministic": {
+        "tiny": {"train": _TINY_TRAIN},
+        "small": {"model": {"channels": [64, 128, 128], "cond_dim": 128, "blocks": 2, "text_dim": 128},
+                  "train": _SMALL_TRAIN},
+        "base": {"model": {"channels": [128, 256, 256, 512], "cond_dim": 256, "blocks": 2, "text_dim": 256},
+                 "train": _BASE_TRAIN},
+    },
+    "latent": {
+        "tiny": {"train": {**_TINY_TRAIN, "lr": 5e-4}},
+        "small": {"model": {"d_model": 384, "depth": 8, "heads": 6, "cond_dim": 256, "text_dim": 128},
+                  "train": {**_SMALL_TRAIN, "lr": 3e-4}},
+        "base": {"model": {"d_model": 768, "depth": 12, "heads": 12, "cond_dim": 512, "text_dim": 256, "patch": 2},
+                 "train": {**_BASE_TRAIN, "lr": 2e-4}},
+    },
+    "autoregressive": {
+        "tiny": {"train": {**_TINY_TRAIN, "batch_size": 16, "weight_decay": 0.05}},
+        "small": {"model": {"gpt": {"d_model": 384, "n_layer": 8, "n_head": 6, "text_dim": 128}},
+                  "train": _SMALL_TRAIN},
+        "base": {"model": {"gpt": {"d_model": 768, "n_layer": 12, "n_head": 12, "text_dim": 256}},
+                 "train": _BASE_TRAIN},
+    },
+}
+assert set(PRESETS) == set(FAMILIES), "every family needs a preset table"
+
+
+@functools.cache
+def run_config_class(family: str) -> type[Config]:
+    """The run config of a family: {kind, tokenizer, model, data, train}."""
+    fam = get_family(family)
+    return create_model(f"{fam.config.__name__.removesuffix('Config')}RunConfig", __base__=Config,
+                        kind=(Literal[family], family),
+                        tokenizer=(str, Field("", description="the frozen tokenizer's folder (latent families)")),
+                        model=(fam.config, Field(default_factory=fam.config)),
+                        data=(DataConfig, Field(default_factory=DataConfig)),
+                        train=(TrainConfig, Field(default_factory=TrainConfig)))
+
+
+def resolve_world_config(family: str, preset: str = "tiny", config: str | Path | None = None,
+                         sets: Sequence[str] = ()):
+    """class defaults <- preset <- --config FILE <- --set items, validated."""
+    get_family(family)
+    return load(run_config_class(family), config, sets, PRESETS[family], preset)
+
+
+def _encoder(fam: Family, tokenizer_path: str | Path | None):
+    """(frames -> sequence encoder or None, the tokenizer or None, its fingerprint) for the family."""
+    if fam.tokenizer is None:
+        if tokenizer_path is not None:
+            raise ConfigError("tokenizer", f"the {fam.name} family works on pixels; it takes no --tokenizer")
+        return None, None, ""
+    if tokenizer_path is None:
+        raise ConfigError("tokenizer", f"the {fam.name} family needs --tokenizer RUN (a {fam.tokenizer} "
+                                       "1xSxS tokenizer from `orrery train tokenizer`)")
+    import torch
+
+    from ..tokenizer.checkpoint import load_tokenizer, tokenizer_fingerprint
+    from ..tokenizer.model import to_video
+
+    tok, _ = load_tokenizer(tokenizer_path)
+    check_tokenizer(fam, tok, tokenizer_path)
+
+    def encode(frames):
+        with torch.no_grad():
+            video = to_video(frames[None])
+            if fam.tokenizer == "fsq":
+                return tok.encode_indices(video)[0].to(torch.int32)  # [T, h, w]
+            return tok.normalize(tok.encode(video))[0].permute(1, 0, 2, 3)  # [T, C, h, w]
+
+    return encode, tok, tokenizer_fingerprint(tokenizer_path)
+
+
+_FIELD = {None: "frames", "continuous": "latents", "fsq": "tokens"}
+
+
+def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset: str = "tiny",
+                config: str | Path | None = None, sets: Sequence[str] = (), tokenizer: str | Path | None = None,
+                progress: bool = True, stop_after: int | None = None) -> TrainResult:
+    """Train a world model of `family` on a dataset folder into run folder `out` (resumes it)."""
+    fam = get_family(family)
+    cfg = resolve_world_config(family, preset, config, sets)
+    encode, tok, tok_fp = _encoder(fam, tokenizer)
+    if tokenizer is not None:
+        cfg.tokenizer = str(Path(tokenizer).resolve())
+    tc = cfg.model.context
+    future = getattr(cfg.model, "unroll", 1)
+    field = _FIELD[fam.tokenizer]
+    windows = Windows(clips_of(data, "train"), tc, future, cfg.data.stride, field, encode)
+    val = None
+    if cfg.data.val_split:
+        try:
+            val = Windows(clips_of(data, cfg.data.val_split), tc, 1, cfg.data.stride, field, encode)
+        except ValueError:
+            val = None  # a dataset without that split trains without validation
+    _fit_to_data(fam, cfg, windows, tok)
+    net = build_net(fam, cfg)
+    fingerprint = data_fingerprint(data) + (f":{tok_fp}" if tok_fp else "")
+    return train(net, windows, val, cfg.train, out, config=cfg, data_fingerprint=fingerprint, collate_fn=collate,
+                 progress=progress, stop_after=stop_after)
+
+
+def _fit_to_data(fam: Family, cfg, windows: Windows, tok) -> None:
+    """Set the model config's data-dependent numbers (action size, latent grid, vocabulary)."""
+    m = cfg.model
+    if fam.name == "autoregressive":
+        h, w = windows.item_shape
+        m.gpt = m.gpt.model_copy(update={"vocab": tok.fsq.codebook_size, "tokens_per_frame": h * w,
+                                         "max_frames": m.context + 1, "action_dim": windows.action_dim,
+                                         "text_dim": m.gpt.text_dim if m.text else 0})
+    elif fam.name == "latent":
+        c, h, w = windows.item_shape
+        m.latent_channels, m.grid, m.action_dim = c, (h, w), windows.action_dim
+    else:
+        m.action_dim = windows.action_dim
+
+
+def build_net(fam: Family, cfg):
+    """A freshly initialised network whose weights depend on `train.seed` only: torch's initialisers
+    draw from the global generator, so it is forked (and restored) around them."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.train.seed)
+        return fam.net(cfg.model)

@@ -68,6 +68,10 @@ def test_split_keeps_clips_inside_their_shot_and_trims_edges():
     v = Video("a.mp4", "id0", frames, np.arange(120) / 25.0, 25.0, (48, 64), "h264",
               transitions=[(50, 50)], shots=[(0, 50), (50, 120)])
     clips = SplitShots(cfg).process(v)
+    # both shots (2.0 s and 2.8 s, 1.8 s and 2.6 s after trimming) give clips of at most 1 s
+    first = [c for c in clips if c.source_frames[1] <= 50]
+    second = [c for c in clips if c.source_frames[0] >= 50]
+    assert len(first) >= 1 and len(second) >= 2 and len(first) + len(second) == len(clips)
     assert all(c.frames.shape[1:] == (32, 32, 3) for c in clips)
     for c in clips:
         a, b = c.source_frames

@@ -62,10 +62,32 @@ SPEC = {
 }
 
 
+def _plan_digest(spec: dict) -> str:
+    import hashlib
+
+    p = plan(*parse_spec(spec))
+    rows = [(s, c.seed, sorted(c.params.items()), c.ood_axis) for s in sorted(p) for c in p[s]]
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
 def test_plan_depends_on_spec_only():
+    """The same spec plans the same clips in other processes (other hash seeds); another spec seed
+    plans others."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    here = _plan_digest(SPEC)
+    code = (f"import json, sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
+            f"from test_sim_sampling import _plan_digest; print(_plan_digest(json.loads({json.dumps(SPEC)!r})))")
+    for hash_seed in ("0", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0, out.stderr[-1000:]
+        assert out.stdout.strip() == here
+    assert _plan_digest(dict(SPEC, seed=8)) != here
     a = plan(*parse_spec(SPEC))
-    b = plan(*parse_spec(SPEC))
-    assert a == b
     seeds = [c.seed for split in a.values() for c in split]
     assert len(set(seeds)) == len(seeds)
     assert all(c.ood_axis == "speed" and c.params["speed"] >= 10.0 for c in a["test_ood"])

@@ -12,7 +12,7 @@ from orrery.recipes.tokenizer import build_model, resolve_config, train_tokenize
 from orrery.tokenizer.checkpoint import load_tokenizer
 from orrery.tokenizer.codec import encode_clips, reconstruct
 from orrery.tokenizer.losses import ssim
-from orrery.tokenizer.synthetic import bouncing_discs
+from orrery.sim.bouncing import bouncing_discs
 
 torch.set_num_threads(1)
 

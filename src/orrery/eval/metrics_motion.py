@@ -15,10 +15,6 @@ from ..sim.parse import Tracks
 from .pairing import nanmean, pair
 
 
-def _future(a: np.ndarray, f: int) -> np.ndarray:
-    return a[f:]
-
-
 def position_error_px(pred: Tracks, true: Tracks, meta: dict) -> np.ndarray:
     """[H] px: distance between parsed and true centroids, mean over objects seen in both."""
     p = pair(pred, true)

@@ -34,12 +34,6 @@ def write_metrics(path: str | Path, rows: list[dict]) -> None:
     write_with(path, lambda tmp: pq.write_table(table, tmp))
 
 
-def read_metrics(path: str | Path) -> list[dict]:
-    import pyarrow.parquet as pq
-
-    return pq.read_table(path).to_pylist()
-
-
 def _mean(xs) -> float:
     xs = [x for x in xs if x is not None and not math.isnan(x)]
     return float(np.mean(xs)) if xs else float("nan")

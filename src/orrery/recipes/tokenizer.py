@@ -17,12 +17,12 @@ from torch.utils.data import Dataset
 
 from ..checkpoint import code_version, load_checkpoint, model_weights
 from ..config import Config, ConfigError, load, to_dict
+from ..sim.bouncing import bouncing_discs
 from ..tokenizer.checkpoint import save_tokenizer
 from ..tokenizer.config import PRESETS as MODEL_PRESETS
 from ..tokenizer.config import TokenizerConfig
 from ..tokenizer.model import VideoTokenizer
 from ..tokenizer.stats import fit_latent_stats
-from ..tokenizer.synthetic import bouncing_discs
 from ..train import TrainConfig, train
 
 SYNTHETIC = "synthetic"  # --data value: rendered bouncing discs instead of a dataset folder

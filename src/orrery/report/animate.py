@@ -34,10 +34,3 @@ def gif_bytes(frames: np.ndarray, fps: float = 8.0) -> bytes:
     imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=int(1000 / fps), loop=0)
     return buf.getvalue()
 
-
-def png_bytes(frame: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(frame).save(buf, format="PNG")
-    return buf.getvalue()

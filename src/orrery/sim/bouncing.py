@@ -10,8 +10,8 @@ import numpy as np
 
 from ..data.camera import Camera
 from ..data.objects import ObjectSpec
-from ..sim.palette import PALETTE
-from ..sim.render import Renderer
+from .palette import PALETTE
+from .render import Renderer
 
 
 @dataclass

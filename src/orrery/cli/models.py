@@ -21,6 +21,8 @@ def train_world(
     preset: str = typer.Option("tiny", "--preset", help="tiny | small | base (and per-family ones, e.g. "
                                                         "tiny-diffusion)"),
     tokenizer: Path = typer.Option(None, "--tokenizer", help="tokenizer run (latent and autoregressive)"),
+    init: Path = typer.Option(None, "--init", help="post-train: start from this run's weights (same family; "
+                                                   "--set init.freeze=[prefix,...] keeps parts fixed)"),
     config: Path | None = CONFIG,
     set_: list[str] = SETS,
     progress: bool = PROGRESS,
@@ -35,10 +37,11 @@ def train_world(
     if family not in FAMILIES:
         raise ConfigError("--model", f"{model!r} is not one of {', '.join(FAMILIES)}")
     existing(tokenizer, "--tokenizer")
+    existing(init, "--init")
     if not (data / "manifest.parquet").exists():
         raise ConfigError("--data", f"{data}: not a dataset folder (no manifest.parquet); make one with "
                                  "`orrery simulate`")
-    res = run(data, out, family, preset, config, list(set_), tokenizer, progress=progress)
+    res = run(data, out, family, preset, config, list(set_), tokenizer, init=init, progress=progress)
     typer.echo(f"trained {res.step} steps in {res.elapsed_s:.0f} s ({res.samples_per_s:.1f} samples/s): {out}")
 
 

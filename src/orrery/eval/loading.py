@@ -14,7 +14,7 @@ class ModelLoadError(ValueError):
 def load_world_model(run_dir: str | Path) -> WorldModel:
     """A trained world model from its run folder (`config.yaml` + `checkpoints/`).
 
-    The world-model part owns the formats: this hook calls `orrery.models.world.load_world_model`
+    The world-model part owns the formats: this hook calls `orrery.models.registry.load_world_model`
     and says plainly when that does not exist or does not know the run's model type."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

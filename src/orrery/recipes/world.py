@@ -25,6 +25,14 @@ class DataConfig(Config):
     stride: int = Field(1, ge=1, description="between window starts")
 
 
+class InitConfig(Config):
+    """Post-training: start from another run's weights instead of a fresh initialisation."""
+
+    run: str = Field("", description="run folder whose weights start this run ('' = fresh weights)")
+    step: int | None = Field(None, ge=0, description="its checkpoint step (default: the latest)")
+    freeze: tuple[str, ...] = Field((), description="parameter-name prefixes kept fixed, e.g. mean_net.down")
+
+
 # The tiny presets train in ~10 minutes on 2 laptop CPU cores (measured in docs/models.md); the
 # others differ only in numbers. No wall-clock cap: a run's result must not depend on machine load.
 _TINY_TRAIN = {"steps": 1200, "batch_size": 32, "lr": 1e-3, "warmup": 0.03, "ema_decay": 0.995,
@@ -78,6 +86,7 @@ def run_config_class(family: str) -> type[Config]:
     return create_model(f"{fam.config.__name__.removesuffix('Config')}RunConfig", __base__=Config,
                         kind=(Literal[family], family),
                         tokenizer=(str, Field("", description="the frozen tokenizer's folder (latent families)")),
+                        init=(InitConfig, Field(default_factory=InitConfig)),
                         model=(fam.config, Field(default_factory=fam.config)),
                         data=(DataConfig, Field(default_factory=DataConfig)),
                         train=(TrainConfig, Field(default_factory=TrainConfig)))
@@ -122,10 +131,13 @@ _FIELD = {None: "frames", "continuous": "latents", "fsq": "tokens"}
 
 def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset: str = "tiny",
                 config: str | Path | None = None, sets: Sequence[str] = (), tokenizer: str | Path | None = None,
-                progress: bool = True, stop_after: int | None = None) -> TrainResult:
-    """Train a world model of `family` on a dataset folder into run folder `out` (resumes it)."""
+                init: str | Path | None = None, progress: bool = True, stop_after: int | None = None) -> TrainResult:
+    """Train a world model of `family` on a dataset folder into run folder `out` (resumes it).
+    `init` (or `init.run` in the config) starts from another run's weights (post-training)."""
     fam = get_family(family)
     cfg = resolve_world_config(family, preset, config, sets)
+    if init is not None:
+        cfg.init = cfg.init.model_copy(update={"run": str(Path(init).resolve())})
     encode, tok, tok_fp = _encoder(fam, tokenizer)
     if tokenizer is not None:
         cfg.tokenizer = str(Path(tokenizer).resolve())
@@ -141,9 +153,45 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
             val = None  # a dataset without that split trains without validation
     _fit_to_data(fam, cfg, windows, tok)
     net = build_net(fam, cfg)
+    lineage = load_init(net, fam, cfg)
     fingerprint = data_fingerprint(data) + (f":{tok_fp}" if tok_fp else "")
     return train(net, windows, val, cfg.train, out, config=cfg, data_fingerprint=fingerprint, collate_fn=collate,
-                 progress=progress, stop_after=stop_after)
+                 progress=progress, stop_after=stop_after, extra={"lineage": lineage} if lineage else None)
+
+
+def load_init(net, fam: Family, cfg) -> list[dict]:
+    """Load `cfg.init.run`'s weights into net (raw weights, not the EMA: training continues from
+    where that run's optimiser was), freeze the named parameters, and return the lineage: the init
+    run's own lineage plus itself."""
+    if not cfg.init.run:
+        return []
+    from ..checkpoint import load_checkpoint
+    from ..models.registry import upgrade_config
+
+    where = Path(cfg.init.run)
+    ckpt = load_checkpoint(where, cfg.init.step)
+    conf = upgrade_config(ckpt.sidecar.get("config") or {})
+    if conf.get("kind") != fam.name:
+        raise ConfigError("init.run", f"{where} is a {conf.get('kind')!r} run; a {fam.name} model can only start "
+                                      f"from a {fam.name} run")
+    state = ckpt.state("model")
+    mine = net.state_dict()
+    bad = [k for k, v in state.items() if k in mine and mine[k].shape != v.shape]
+    missing = [k for k in mine if k not in state]
+    if bad or missing:
+        raise ConfigError("init.run", f"{where} step {ckpt.step}: its weights do not fit this model "
+                                      f"(shape differs: {bad[:3]}, missing: {missing[:3]}); use the same model settings")
+    net.load_state_dict(state)
+    frozen = 0
+    for name, p in net.named_parameters():
+        if any(name.startswith(prefix) for prefix in cfg.init.freeze):
+            p.requires_grad_(False)
+            frozen += 1
+    if cfg.init.freeze and not frozen:
+        raise ConfigError("init.freeze", f"{list(cfg.init.freeze)} names no parameter of this model")
+    before = (ckpt.sidecar.get("extra") or {}).get("lineage", [])
+    return [*before, {"run": str(where), "step": ckpt.step, "data_fingerprint": ckpt.sidecar.get("data_fingerprint"),
+                      "frozen": list(cfg.init.freeze)}]
 
 
 def _fit_to_data(fam: Family, cfg, windows: Windows, tok) -> None:

@@ -123,7 +123,7 @@ class Engine:
             for split, n in (("train", self.spec.start.train), ("val", self.spec.start.val)):
                 for w in self.world:
                     rng = self.rng(PURPOSES["start"], seed, w.index, 0 if split == "train" else 1)
-                    for i in range(n):
+                    for _ in range(n):
                         params = self.cells.sample(None, w.name, rng, start=True)
                         reqs.append(Request(key=f"{split}-start-{len(reqs):06d}-{w.name}", split=split,
                                             scenario=w.name, params=params,

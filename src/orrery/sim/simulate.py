@@ -103,6 +103,7 @@ def make_clip(task: ClipTask, video: dict) -> Clip:
         "key": task.key, "split": task.split, "source": "simulate", "scenario": task.scenario,
         "params": task.params, "seed": task.seed, "ood_axis": task.ood_axis,
         "held_out_combo": list(task.require) if task.require else None,
+        "held_out": [list(c) for c in task.held_out],
         "fps": video["fps"], "n_frames": video["frames"], "size": video["size"], "physics_hz": video["physics_hz"],
         "camera": camera.to_dict(), "gravity": list(world.gravity),
         "objects": [o.to_dict() for o in world.objects], "statics": [s.to_dict() for s in world.statics],

@@ -41,6 +41,21 @@ _SMALL_TRAIN = {"steps": 20000, "batch_size": 64, "lr": 5e-4, "ema_decay": 0.999
                 "ckpt_every": 1000}
 _BASE_TRAIN = {"steps": 100000, "batch_size": 128, "lr": 3e-4, "ema_decay": 0.9995, "val_every": 2000,
                "ckpt_every": 2000}
+# One model for every law (specs/foundation.yaml, docs/foundation.md). The tiny network (a CPU
+# budget) trained for longer: tiny's 1,200 steps x 32 windows show each of the quickstart's 2 laws
+# ~19k windows; 11 laws at that exposure need 11 / 2 x 1,200 = 6,600 steps, rounded to 6,000 because
+# the laws share motion (gravity, contact) and the data is 5.5x larger, so no pass repeats more
+# often than tiny's. Same peak lr and warmup share as tiny (same network and batch); the EMA
+# averages over ~1/(1 - 0.998) = 500 steps, the same ~8% of the run as tiny's 0.995 over 1,200
+# steps; validation and checkpoints every 500 steps (12 of each; a kill loses at most ~4-5 minutes of CPU).
+_FOUNDATION_TRAIN = {"steps": 6000, "batch_size": 32, "lr": 1e-3, "warmup": 0.03, "ema_decay": 0.998,
+                     "val_every": 500, "ckpt_every": 500}
+# The 64 px variant (specs/foundation-64.yaml) on one GPU: the `small` widths (a 64 px frame has 4x
+# the pixels, and 11 laws need more capacity than 2), batch 64 like `small`; 40,000 steps = 2x
+# small's 20,000 because the data has 11 laws and 4x small's clips per law; lr and EMA as `small`
+# (ema horizon 1,000 steps = 2.5% of the run); checkpoints every 2,000 steps.
+_FOUNDATION_64_TRAIN = {"steps": 40000, "batch_size": 64, "lr": 5e-4, "ema_decay": 0.999, "val_every": 2000,
+                        "ckpt_every": 2000}
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "pixel": {
@@ -53,6 +68,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                             "blocks": 2, "text_dim": 128}, "train": _SMALL_TRAIN},
         "base": {"model": {"channels": [128, 256, 256, 512], "residual_channels": [64, 128, 128, 256],
                            "cond_dim": 256, "blocks": 2, "text_dim": 256}, "train": _BASE_TRAIN},
+        "foundation": {"train": _FOUNDATION_TRAIN},
+        "foundation-64": {"model": {"channels": [64, 128, 128], "residual_channels": [32, 64, 64], "cond_dim": 128,
+                                    "blocks": 2, "text_dim": 128}, "train": _FOUNDATION_64_TRAIN},
     },
     "deterministic": {
         "tiny": {"train": _TINY_TRAIN},
@@ -60,6 +78,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                   "train": _SMALL_TRAIN},
         "base": {"model": {"channels": [128, 256, 256, 512], "cond_dim": 256, "blocks": 2, "text_dim": 256},
                  "train": _BASE_TRAIN},
+        "foundation": {"train": _FOUNDATION_TRAIN},
+        "foundation-64": {"model": {"channels": [64, 128, 128], "cond_dim": 128, "blocks": 2, "text_dim": 128},
+                          "train": _FOUNDATION_64_TRAIN},
     },
     "latent": {
         "tiny": {"train": {**_TINY_TRAIN, "lr": 5e-4}},
@@ -154,6 +175,7 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     _fit_to_data(fam, cfg, windows, tok)
     net = build_net(fam, cfg)
     lineage = load_init(net, fam, cfg)
+    lineage = _resumed_lineage(out) or lineage  # a resumed run's weights came from what its checkpoints say
     fingerprint = data_fingerprint(data) + (f":{tok_fp}" if tok_fp else "")
     return train(net, windows, val, cfg.train, out, config=cfg, data_fingerprint=fingerprint, collate_fn=collate,
                  progress=progress, stop_after=stop_after, extra={"lineage": lineage} if lineage else None)
@@ -192,6 +214,20 @@ def load_init(net, fam: Family, cfg) -> list[dict]:
     before = (ckpt.sidecar.get("extra") or {}).get("lineage", [])
     return [*before, {"run": str(where), "step": ckpt.step, "data_fingerprint": ckpt.sidecar.get("data_fingerprint"),
                       "frozen": list(cfg.init.freeze)}]
+
+
+def _resumed_lineage(out: str | Path) -> list[dict]:
+    """The lineage in the latest checkpoint of run folder `out` ([] for a fresh run): when the init
+    run has been trained further since, a resumed run still records the weights it started from."""
+    import json
+
+    from ..checkpoint import latest_checkpoint
+
+    step = latest_checkpoint(out) if Path(out).exists() else None
+    if step is None:
+        return []
+    sidecar = json.loads((Path(out) / "checkpoints" / f"step-{step}.json").read_text())
+    return (sidecar.get("extra") or {}).get("lineage", [])
 
 
 def _fit_to_data(fam: Family, cfg, windows: Windows, tok) -> None:

@@ -58,8 +58,13 @@ def test_clips_without_actions_get_zero_commands_of_the_datasets_action_size():
     bounce = w[4]["actions"]
     assert bounce.shape == (3, 2) and not bounce.any()
     assert Windows([(frames, None, [])], context=2).action_dim == 0  # nothing actuated: no actions
+    # a model built to take actions (to be post-trained on push) gets zero commands of its size
+    kept = Windows([(frames, None, [])], context=2, action_dim=2)
+    assert kept.action_dim == 2 and kept[0]["actions"].shape == (3, 2) and not kept[0]["actions"].any()
     with pytest.raises(ValueError, match="disagree"):
         Windows([(frames, pushed, []), (frames, np.zeros((6, 3), np.float32), [])], context=2)
+    with pytest.raises(ValueError, match="the model takes 3"):
+        Windows([(frames, pushed, [])], context=2, action_dim=3)
 
 
 def test_evaluation_gives_clips_without_actions_zero_commands():
@@ -128,6 +133,30 @@ def test_init_from_another_family_is_refused_with_a_clear_message(mixed, tmp_pat
     with pytest.raises(ConfigError, match="init.freeze"):
         train_world(data, tmp_path / "f", "deterministic", sets=[*FAST, "train.steps=1", "init.freeze=[nothing]"],
                     init=pre, progress=False)
+
+
+def test_post_training_crosses_between_data_with_and_without_actions(mixed, tmp_path):
+    """A model pretrained with push post-trains on a law without actions (it keeps its action
+    input), and one pretrained without push, built with an action input, post-trains on push."""
+    data, pre = mixed
+    spec = dict(MIXED, name="still", scenarios=[MIXED["scenarios"][1]])
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    res = CliRunner().invoke(app, ["simulate", str(tmp_path / "spec.yaml"), "--out", str(tmp_path / "bounce"),
+                                   "--no-progress"])
+    assert res.exit_code == 0, res.output
+    train_world(tmp_path / "bounce", tmp_path / "a", "deterministic", sets=[*FAST, "train.steps=1"], init=pre,
+                progress=False)
+    side = json.loads((tmp_path / "a" / "checkpoints" / "step-1.json").read_text())
+    assert side["config"]["model"]["action_dim"] == 2
+    train_world(tmp_path / "bounce", tmp_path / "b", "deterministic",
+                sets=[*FAST, "train.steps=1", "model.action_dim=2"], progress=False)
+    train_world(data, tmp_path / "c", "deterministic", sets=[*FAST, "train.steps=1"], init=tmp_path / "b",
+                progress=False)
+    with pytest.raises(ConfigError, match="takes 0 action values per step.*--set model.action_dim=2"):
+        train_world(tmp_path / "bounce", tmp_path / "d", "deterministic", sets=[*FAST, "train.steps=1"],
+                    progress=False)
+        train_world(data, tmp_path / "e", "deterministic", sets=[*FAST, "train.steps=1"], init=tmp_path / "d",
+                    progress=False)
 
 
 def test_the_model_card_shows_the_lineage(mixed, tmp_path):

@@ -8,7 +8,8 @@ frame j to j + 1 — the convention of `models.conditioning.action_rows`.
 
 Mixed data: a clip without actions (a scene with no actuator: a bounce, a pendulum) gets zero
 actions of the dataset's action size A — no actuator means no command — so one model trains on
-`push` and the other laws together. Clips whose actions have different sizes are refused."""
+`push` and the other laws together, and a model pretrained without push keeps an action input
+for post-training on it. Clips whose actions have different sizes are refused."""
 
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ from torch.utils.data import Dataset
 
 class Windows(Dataset):
     """clips: sequences of (frames uint8 [T, H, W, 3], actions float32 [T, A] or None, captions);
-    a clip without actions gets zeros [T, A] (A = the size the other clips' actions have, 0 if none).
+    a clip without actions gets zeros [T, A] (A = the size the other clips' actions have; if none
+    has any, `action_dim`: a model built to take actions, e.g. to be post-trained on push later).
     encode: frames -> the family's sequence [T, ...] (None keeps the frames). The caption of a
     window rotates through the clip's paraphrases (deterministically by window)."""
 
     def __init__(self, clips, context: int, future: int = 1, stride: int = 1, field: str = "frames",
-                 encode: Callable[[np.ndarray], torch.Tensor] | None = None):
+                 encode: Callable[[np.ndarray], torch.Tensor] | None = None, action_dim: int = 0):
         self.seqs: list[torch.Tensor] = []
         self.actions: list[torch.Tensor] = []
         self.captions: list[list[str]] = []
@@ -37,7 +39,10 @@ class Windows(Dataset):
         a_dims = {np.shape(a)[-1] for _, a, _ in clips if a is not None and np.shape(a)[-1] > 0}
         if len(a_dims) > 1:
             raise ValueError(f"clips disagree on the number of action values per step: {sorted(a_dims)}")
-        self.action_dim = a_dims.pop() if a_dims else 0
+        data_dim = a_dims.pop() if a_dims else 0
+        if action_dim and data_dim and action_dim != data_dim:
+            raise ValueError(f"clips have {data_dim} action values per step, the model takes {action_dim}")
+        self.action_dim = data_dim or action_dim
         for ci, (frames, actions, captions) in enumerate(clips):
             frames = np.asarray(frames)
             seq = encode(frames) if encode is not None else torch.from_numpy(np.ascontiguousarray(frames))

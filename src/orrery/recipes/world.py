@@ -165,11 +165,13 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     tc = cfg.model.context
     future = getattr(cfg.model, "unroll", 1)
     field = _FIELD[fam.tokenizer]
-    windows = Windows(clips_of(data, "train"), tc, future, cfg.data.stride, field, encode)
+    a = _action_dim(fam, cfg)
+    windows = Windows(clips_of(data, "train"), tc, future, cfg.data.stride, field, encode, a)
     val = None
     if cfg.data.val_split:
         try:
-            val = Windows(clips_of(data, cfg.data.val_split), tc, 1, cfg.data.stride, field, encode)
+            val = Windows(clips_of(data, cfg.data.val_split), tc, 1, cfg.data.stride, field, encode,
+                          windows.action_dim)
         except ValueError:
             val = None  # a dataset without that split trains without validation
     _fit_to_data(fam, cfg, windows, tok)
@@ -196,6 +198,11 @@ def load_init(net, fam: Family, cfg) -> list[dict]:
     if conf.get("kind") != fam.name:
         raise ConfigError("init.run", f"{where} is a {conf.get('kind')!r} run; a {fam.name} model can only start "
                                       f"from a {fam.name} run")
+    theirs, ours = _action_size(fam, conf.get("model") or {}), _action_size(fam, cfg.model.model_dump())
+    if theirs != ours:
+        raise ConfigError("init.run", f"{where} takes {theirs} action values per step, this data and model "
+                                      f"{ours}; pretrain with --set model.action_dim={ours} to post-train on "
+                                      "data with actions")
     state = ckpt.state("model")
     mine = net.state_dict()
     bad = [k for k, v in state.items() if k in mine and mine[k].shape != v.shape]
@@ -214,6 +221,31 @@ def load_init(net, fam: Family, cfg) -> list[dict]:
     before = (ckpt.sidecar.get("extra") or {}).get("lineage", [])
     return [*before, {"run": str(where), "step": ckpt.step, "data_fingerprint": ckpt.sidecar.get("data_fingerprint"),
                       "frozen": list(cfg.init.freeze)}]
+
+
+def _action_dim(fam: Family, cfg) -> int:
+    """The action size the network is built for besides the data's: `model.action_dim` when set,
+    else the init run's (a model pretrained with an action input keeps it for post-training on
+    data without actions, and one pretrained without push can be post-trained on it when
+    pretrained with `--set model.action_dim=2`); 0 = the data decides."""
+    mine = _action_size(fam, cfg.model.model_dump())
+    if mine or not cfg.init.run:
+        return mine
+    import json
+
+    from ..checkpoint import latest_checkpoint
+
+    where = Path(cfg.init.run)
+    step = cfg.init.step if cfg.init.step is not None else latest_checkpoint(where)
+    side = where / "checkpoints" / f"step-{step}.json"
+    if step is None or not side.exists():
+        return 0  # load_init reports the missing checkpoint
+    return _action_size(fam, json.loads(side.read_text()).get("config", {}).get("model", {}))
+
+
+def _action_size(fam: Family, model: dict) -> int:
+    return int((model.get("gpt") or {}).get("action_dim", 0) if fam.name == "autoregressive"
+               else model.get("action_dim", 0))
 
 
 def _resumed_lineage(out: str | Path) -> list[dict]:

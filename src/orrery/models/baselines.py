@@ -173,7 +173,8 @@ class ActionReplay(WorldModel):
         check_context(context, horizon)
         b, tc, size = context.shape[0], context.shape[1], context.shape[2]
         layouts = _layouts(condition, b, self.name)
-        if condition.actions is None or np.shape(condition.actions)[:2] != (b, tc + horizon):
+        need = tc + horizon - 1  # the last predicted frame needs rows up to tc + horizon - 2
+        if condition.actions is None or np.shape(condition.actions)[0] != b or np.shape(condition.actions)[1] < need:
             raise ValueError(f"{self.name}: needs Condition.actions [{b}, {tc + horizon}, A] (context + horizon rows)")
         out = np.empty((b, horizon) + context.shape[2:], dtype=np.uint8)
         for i, lay in enumerate(layouts):
@@ -181,11 +182,12 @@ class ActionReplay(WorldModel):
             if meta is None:
                 raise ValueError(f"{self.name}: clip {lay.key or '?'} has no record to re-run")
             s = lay.start
-            before = np.asarray(meta.get("actions") or np.zeros((0, 2)), dtype=np.float64)[:s]
+            recorded = meta.get("actions")
+            before = np.zeros((0, 2)) if recorded is None else np.asarray(recorded, dtype=np.float64)[:s]
             if before.shape[0] < s:
                 raise ValueError(f"{self.name}: clip {lay.key} records {before.shape[0]} commands, fewer than "
                                  f"its start frame {s}")
-            given = np.asarray(condition.actions[i], dtype=np.float64)
+            given = np.asarray(condition.actions[i], dtype=np.float64)[:need]
             traj = rerun(meta, np.concatenate([before, given], axis=0), s + tc + horizon)
             out[i] = render(meta, traj, size, start=s + tc)
         return out

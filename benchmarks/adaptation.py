@@ -4,7 +4,9 @@ For each held-out law L (default: bounce and push):
 1. pretrain one world model on the ten other laws of the foundation spec (`--pretrain-preset`,
    default `foundation`);
 2. post-train it (`--init`) on n clips of L, n in `--ns` (default 8, 32, 128), and train the same
-   network from scratch on the same clips for the same steps (`--steps`, default 1,200 = tiny's);
+   network from scratch on the same clips for the same steps (`--steps`, default 1,200 = tiny's),
+   both with the tiny recipe (lr 1e-3, warmup 3%, cosine) unless `--post-set` changes the
+   post-trained runs' own (e.g. `--post-set train.lr=3e-4`);
 3. train from scratch on more clips too (`--scratch-ns`, default 256, 512), so the from-scratch
    curve reaches further;
 4. measure every model's position error (px, mean over 12 predicted frames, the parser reading the
@@ -138,7 +140,8 @@ def run_law(law: str, spec: dict, a, out: Path) -> dict:
             arms = [("scratch", None)] + ([("post", pre)] if n in ns else [])
             for arm, init in arms:
                 name = f"{law}-{arm}-n{n}-seed{seed}"
-                run = train(data, out / "runs" / name, a.steps, seed, a.family, "tiny", a.sets, init)
+                sets = a.sets + (a.post_sets if arm == "post" else [])
+                run = train(data, out / "runs" / name, a.steps, seed, a.family, "tiny", sets, init)
                 result[arm].setdefault(str(n), []).append(error(run, data, ev / name, a.context, a.horizon))
     scratch_curve = [float(np.mean(result["scratch"][str(n)])) for n in scratch_ns]
     result["match"] = {}
@@ -184,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--horizon", type=int, default=12)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--set", dest="sets", action="append", default=[], help="a.b=v for every training run")
+    p.add_argument("--post-set", dest="post_sets", action="append", default=[],
+                   help="a.b=v for the post-trained runs only (their own learning rate, e.g. train.lr=3e-4, or "
+                        "init.freeze=[...]); default: the same recipe as from scratch")
     a = p.parse_args(argv)
     ints = lambda s: [int(x) for x in str(s).split(",") if x.strip()]  # noqa: E731
     a.held, a.ns, a.scratch_ns, a.seeds = str(a.held).split(","), ints(a.ns), ints(a.scratch_ns), ints(a.seeds)

@@ -50,6 +50,7 @@ def test_the_recorded_counterfactual_is_the_clip_and_the_others_differ(data):
     assert np.abs(same.truth.astype(int) - clip.frames[CFG.start + CFG.context:n]).mean() < 2
     np.testing.assert_array_equal(same.actions, np.asarray(clip.meta["actions"])[CFG.start:n].astype(np.float32))
     pusher = [o["role"] for o in clip.meta["objects"]].index("pusher")
+    assert len(others) == 3
     for case in others:
         moved = np.asarray(case.meta["states"]["position"])[-1, pusher] - np.asarray(same.meta["states"]["position"])[-1, pusher]
         assert np.linalg.norm(moved) > 0.1

@@ -26,7 +26,8 @@ ALLOWED: dict[str, set[str]] = {
     "models": {"config", "data", "checkpoint", "sim", "tokenizer"},
     "eval": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "report", "exec"},
     "recipes": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "train", "exec"},
-    "engine": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "train", "recipes", "eval", "report",
+    "act": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "report", "exec"},
+    "engine": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "train", "recipes", "eval", "act", "report",
                "exec"},
 }
 ROOT_NAMES = {"__version__"}  # `from orrery import __version__` is no part

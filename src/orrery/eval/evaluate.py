@@ -108,6 +108,7 @@ def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str
     skipped: list[dict] = []
     examples = Examples()
     need = start + context + horizon
+    action_dim = int(getattr(wm, "action_dim", 0) or 0)
 
     def done_path(name: str, key: str) -> Path:
         return parts / _slug(name) / f"{key}.json"
@@ -126,7 +127,7 @@ def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str
             if len(batch) == batch_size or (i == n - 1 and batch):
                 truth.clear()
                 truth.update({c.key: c.meta.get("states") for c in batch})
-                rows += _run_batch(batch, models, cfg, done_path, examples)
+                rows += _run_batch(batch, models, cfg, done_path, examples, action_dim)
                 batch = []
             bar.advance(task)
 
@@ -161,7 +162,8 @@ def _checkpoint_of(model) -> str | None:
     return f"{sidecars[-1].stem} {created}"
 
 
-def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_path, examples: Examples) -> list[dict]:
+def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_path, examples: Examples,
+               action_dim: int = 0) -> list[dict]:
     """Score a batch of clips for the floor and every model; per-clip results already on disk
     (a resumed run) are read back instead of recomputed."""
     s, tc, h = cfg.start, cfg.context, cfg.horizon
@@ -174,7 +176,7 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_p
         ctx = np.stack([c.frames[s:s + tc] for c in group])  # [B, Tc, S, S, 3]
         truth = [c.frames[s + tc:s + tc + h] for c in group]  # [H, S, S, 3] each
         cond = Condition(text=[(c.captions[0] if c.captions else "") for c in group],
-                         actions=_actions(group, s, tc, h), layouts=[Layout.from_meta(c.meta, s) for c in group])
+                         actions=_actions(group, s, tc, h, action_dim), layouts=[Layout.from_meta(c.meta, s) for c in group])
         for name, rollout in [(FLOOR, None), *models.items()]:
             todo = [j for j, c in enumerate(group) if not done_path(name, c.key).exists()]
             made: dict[int, np.ndarray] = {}
@@ -205,11 +207,16 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_p
     return rows
 
 
-def _actions(group: list, s: int, tc: int, h: int) -> np.ndarray | None:
+def _actions(group: list, s: int, tc: int, h: int, action_dim: int = 0) -> np.ndarray | None:
+    """The clips' action rows [B, Tc + H, A]; a clip without actions (no actuator) gets zero
+    commands, as in training (`recipes.windows`); None when no clip has actions and the model
+    takes none."""
     acts = [c.actions for c in group]
-    if any(a is None for a in acts):
+    dim = max([action_dim] + [a.shape[-1] for a in acts if a is not None])
+    if dim == 0:
         return None
-    return np.stack([a[s:s + tc + h] for a in acts]).astype(np.float32)
+    rows = [np.zeros((tc + h, dim), np.float32) if a is None or a.shape[-1] == 0 else a[s:s + tc + h] for a in acts]
+    return np.stack(rows).astype(np.float32)
 
 
 def _check_prediction(name: str, pred: np.ndarray, ctx: np.ndarray, h: int) -> None:

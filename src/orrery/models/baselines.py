@@ -11,6 +11,10 @@
   parser's error (the floor). It is the one model given the states, when it is built
   (`Simulator(truth)`, truth: clip key -> its states); it finds a clip's by the layout's key and
   start frame.
+- ActionReplay: the oracle of *other* actions. It re-runs a clip's world (`sim.replay`) with the
+  commands it is given and renders what happens: the exact answer to "what if I had pushed the
+  other way", the ceiling of the counterfactual test and of planning. Built with the clips'
+  records (key -> meta, which hold seeds and parameters), like the simulator oracle with states.
 """
 
 from __future__ import annotations
@@ -146,6 +150,46 @@ class Simulator(WorldModel):
                 raise ValueError(f"simulator: clip {lay.key} has {len(states['position'])} frames, "
                                  f"fewer than start {s} + horizon {horizon}")
             out[i] = Renderer(camera, statics).render_clip(objects, pos, ang)[0]
+        return out
+
+
+class ActionReplay(WorldModel):
+    """The simulator driven by the given actions. For item i (clip `layouts[i].key`, rollout frame 0
+    = clip frame `layouts[i].start` = s), the clip's world runs with the clip's own recorded commands
+    for rows < s and the condition's rows from s on (row j of the rollout = clip row s + j), and
+    the frames after the context are rendered. Only scenes with an actuated body (push).
+
+    metas: clip key -> the clip's record (`Clip.meta`; its `actions` give the rows before s)."""
+
+    name = "simulator-actions"
+    needs_truth = True
+
+    def __init__(self, metas: Mapping[str, dict]):
+        self.metas = metas
+
+    def rollout(self, context: np.ndarray, horizon: int, condition: Condition | None = None) -> np.ndarray:
+        from ..sim.replay import render, rerun
+
+        check_context(context, horizon)
+        b, tc, size = context.shape[0], context.shape[1], context.shape[2]
+        layouts = _layouts(condition, b, self.name)
+        need = tc + horizon - 1  # the last predicted frame needs rows up to tc + horizon - 2
+        if condition.actions is None or np.shape(condition.actions)[0] != b or np.shape(condition.actions)[1] < need:
+            raise ValueError(f"{self.name}: needs Condition.actions [{b}, {tc + horizon}, A] (context + horizon rows)")
+        out = np.empty((b, horizon) + context.shape[2:], dtype=np.uint8)
+        for i, lay in enumerate(layouts):
+            meta = self.metas.get(lay.key)
+            if meta is None:
+                raise ValueError(f"{self.name}: clip {lay.key or '?'} has no record to re-run")
+            s = lay.start
+            recorded = meta.get("actions")
+            before = np.zeros((0, 2)) if recorded is None else np.asarray(recorded, dtype=np.float64)[:s]
+            if before.shape[0] < s:
+                raise ValueError(f"{self.name}: clip {lay.key} records {before.shape[0]} commands, fewer than "
+                                 f"its start frame {s}")
+            given = np.asarray(condition.actions[i], dtype=np.float64)[:need]
+            traj = rerun(meta, np.concatenate([before, given], axis=0), s + tc + horizon)
+            out[i] = render(meta, traj, size, start=s + tc)
         return out
 
 

@@ -4,7 +4,12 @@ the space the family predicts in (frames, normalised latents or token indices), 
 
 One dataset class serves every family: an item is {FIELD: [Tc + F, ...], 'actions': float32
 [Tc + F, A], 'caption': str}, where window row j of 'actions' is the command applied from window
-frame j to j + 1 — the convention of `models.conditioning.action_rows`."""
+frame j to j + 1 — the convention of `models.conditioning.action_rows`.
+
+Mixed data: a clip without actions (a scene with no actuator: a bounce, a pendulum) gets zero
+actions of the dataset's action size A — no actuator means no command — so one model trains on
+`push` and the other laws together, and a model pretrained without push keeps an action input
+for post-training on it. Clips whose actions have different sizes are refused."""
 
 from __future__ import annotations
 
@@ -18,34 +23,39 @@ from torch.utils.data import Dataset
 
 
 class Windows(Dataset):
-    """clips: sequences of (frames uint8 [T, H, W, 3], actions float32 [T, A] or None, captions).
+    """clips: sequences of (frames uint8 [T, H, W, 3], actions float32 [T, A] or None, captions);
+    a clip without actions gets zeros [T, A] (A = the size the other clips' actions have; if none
+    has any, `action_dim`: a model built to take actions, e.g. to be post-trained on push later).
     encode: frames -> the family's sequence [T, ...] (None keeps the frames). The caption of a
     window rotates through the clip's paraphrases (deterministically by window)."""
 
     def __init__(self, clips, context: int, future: int = 1, stride: int = 1, field: str = "frames",
-                 encode: Callable[[np.ndarray], torch.Tensor] | None = None):
+                 encode: Callable[[np.ndarray], torch.Tensor] | None = None, action_dim: int = 0):
         self.seqs: list[torch.Tensor] = []
         self.actions: list[torch.Tensor] = []
         self.captions: list[list[str]] = []
         self.index: list[tuple[int, int]] = []
-        a_dims = set()
+        clips = list(clips)
+        a_dims = {np.shape(a)[-1] for _, a, _ in clips if a is not None and np.shape(a)[-1] > 0}
+        if len(a_dims) > 1:
+            raise ValueError(f"clips disagree on the number of action values per step: {sorted(a_dims)}")
+        data_dim = a_dims.pop() if a_dims else 0
+        if action_dim and data_dim and action_dim != data_dim:
+            raise ValueError(f"clips have {data_dim} action values per step, the model takes {action_dim}")
+        self.action_dim = data_dim or action_dim
         for ci, (frames, actions, captions) in enumerate(clips):
             frames = np.asarray(frames)
             seq = encode(frames) if encode is not None else torch.from_numpy(np.ascontiguousarray(frames))
             t = seq.shape[0]
-            if actions is None:
-                actions = np.zeros((t, 0), np.float32)
-            a_dims.add(actions.shape[-1])
+            if actions is None or np.shape(actions)[-1] == 0:
+                actions = np.zeros((t, self.action_dim), np.float32)  # no actuator: zero command
             self.seqs.append(seq)
             self.actions.append(torch.from_numpy(np.asarray(actions, np.float32)))
             self.captions.append(list(captions) or [""])
             self.index += [(ci, s) for s in range(0, t - context - future + 1, stride)]
-        if len(a_dims) > 1:
-            raise ValueError(f"clips disagree on the number of action values per step: {sorted(a_dims)}")
         if not self.index:
             raise ValueError(f"no window of {context + future} frames: clips are too short")
         self.context, self.future, self.field = context, future, field
-        self.action_dim = a_dims.pop() if a_dims else 0
 
     @property
     def item_shape(self) -> tuple[int, ...]:

@@ -41,6 +41,21 @@ _SMALL_TRAIN = {"steps": 20000, "batch_size": 64, "lr": 5e-4, "ema_decay": 0.999
                 "ckpt_every": 1000}
 _BASE_TRAIN = {"steps": 100000, "batch_size": 128, "lr": 3e-4, "ema_decay": 0.9995, "val_every": 2000,
                "ckpt_every": 2000}
+# One model for every law (specs/foundation.yaml, docs/foundation.md). The tiny network (a CPU
+# budget) trained for longer: tiny's 1,200 steps x 32 windows show each of the quickstart's 2 laws
+# ~19k windows; 11 laws at that exposure need 11 / 2 x 1,200 = 6,600 steps, rounded to 6,000 because
+# the laws share motion (gravity, contact) and the data is 5.5x larger, so no pass repeats more
+# often than tiny's. Same peak lr and warmup share as tiny (same network and batch); the EMA
+# averages over ~1/(1 - 0.998) = 500 steps, the same ~8% of the run as tiny's 0.995 over 1,200
+# steps; validation and checkpoints every 500 steps (12 of each; a kill loses at most ~4-5 minutes of CPU).
+_FOUNDATION_TRAIN = {"steps": 6000, "batch_size": 32, "lr": 1e-3, "warmup": 0.03, "ema_decay": 0.998,
+                     "val_every": 500, "ckpt_every": 500}
+# The 64 px variant (specs/foundation-64.yaml) on one GPU: the `small` widths (a 64 px frame has 4x
+# the pixels, and 11 laws need more capacity than 2), batch 64 like `small`; 40,000 steps = 2x
+# small's 20,000 because the data has 11 laws and 4x small's clips per law; lr and EMA as `small`
+# (ema horizon 1,000 steps = 2.5% of the run); checkpoints every 2,000 steps.
+_FOUNDATION_64_TRAIN = {"steps": 40000, "batch_size": 64, "lr": 5e-4, "ema_decay": 0.999, "val_every": 2000,
+                        "ckpt_every": 2000}
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "pixel": {
@@ -53,6 +68,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                             "blocks": 2, "text_dim": 128}, "train": _SMALL_TRAIN},
         "base": {"model": {"channels": [128, 256, 256, 512], "residual_channels": [64, 128, 128, 256],
                            "cond_dim": 256, "blocks": 2, "text_dim": 256}, "train": _BASE_TRAIN},
+        "foundation": {"train": _FOUNDATION_TRAIN},
+        "foundation-64": {"model": {"channels": [64, 128, 128], "residual_channels": [32, 64, 64], "cond_dim": 128,
+                                    "blocks": 2, "text_dim": 128}, "train": _FOUNDATION_64_TRAIN},
     },
     "deterministic": {
         "tiny": {"train": _TINY_TRAIN},
@@ -60,6 +78,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                   "train": _SMALL_TRAIN},
         "base": {"model": {"channels": [128, 256, 256, 512], "cond_dim": 256, "blocks": 2, "text_dim": 256},
                  "train": _BASE_TRAIN},
+        "foundation": {"train": _FOUNDATION_TRAIN},
+        "foundation-64": {"model": {"channels": [64, 128, 128], "cond_dim": 128, "blocks": 2, "text_dim": 128},
+                          "train": _FOUNDATION_64_TRAIN},
     },
     "latent": {
         "tiny": {"train": {**_TINY_TRAIN, "lr": 5e-4}},
@@ -144,16 +165,19 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     tc = cfg.model.context
     future = getattr(cfg.model, "unroll", 1)
     field = _FIELD[fam.tokenizer]
-    windows = Windows(clips_of(data, "train"), tc, future, cfg.data.stride, field, encode)
+    a = _action_dim(fam, cfg)
+    windows = Windows(clips_of(data, "train"), tc, future, cfg.data.stride, field, encode, a)
     val = None
     if cfg.data.val_split:
         try:
-            val = Windows(clips_of(data, cfg.data.val_split), tc, 1, cfg.data.stride, field, encode)
+            val = Windows(clips_of(data, cfg.data.val_split), tc, 1, cfg.data.stride, field, encode,
+                          windows.action_dim)
         except ValueError:
             val = None  # a dataset without that split trains without validation
     _fit_to_data(fam, cfg, windows, tok)
     net = build_net(fam, cfg)
     lineage = load_init(net, fam, cfg)
+    lineage = _resumed_lineage(out) or lineage  # a resumed run's weights came from what its checkpoints say
     fingerprint = data_fingerprint(data) + (f":{tok_fp}" if tok_fp else "")
     return train(net, windows, val, cfg.train, out, config=cfg, data_fingerprint=fingerprint, collate_fn=collate,
                  progress=progress, stop_after=stop_after, extra={"lineage": lineage} if lineage else None)
@@ -174,6 +198,11 @@ def load_init(net, fam: Family, cfg) -> list[dict]:
     if conf.get("kind") != fam.name:
         raise ConfigError("init.run", f"{where} is a {conf.get('kind')!r} run; a {fam.name} model can only start "
                                       f"from a {fam.name} run")
+    theirs, ours = _action_size(fam, conf.get("model") or {}), _action_size(fam, cfg.model.model_dump())
+    if theirs != ours:
+        raise ConfigError("init.run", f"{where} takes {theirs} action values per step, this data and model "
+                                      f"{ours}; pretrain with --set model.action_dim={ours} to post-train on "
+                                      "data with actions")
     state = ckpt.state("model")
     mine = net.state_dict()
     bad = [k for k, v in state.items() if k in mine and mine[k].shape != v.shape]
@@ -192,6 +221,45 @@ def load_init(net, fam: Family, cfg) -> list[dict]:
     before = (ckpt.sidecar.get("extra") or {}).get("lineage", [])
     return [*before, {"run": str(where), "step": ckpt.step, "data_fingerprint": ckpt.sidecar.get("data_fingerprint"),
                       "frozen": list(cfg.init.freeze)}]
+
+
+def _action_dim(fam: Family, cfg) -> int:
+    """The action size the network is built for besides the data's: `model.action_dim` when set,
+    else the init run's (a model pretrained with an action input keeps it for post-training on
+    data without actions, and one pretrained without push can be post-trained on it when
+    pretrained with `--set model.action_dim=2`); 0 = the data decides."""
+    mine = _action_size(fam, cfg.model.model_dump())
+    if mine or not cfg.init.run:
+        return mine
+    import json
+
+    from ..checkpoint import latest_checkpoint
+
+    where = Path(cfg.init.run)
+    step = cfg.init.step if cfg.init.step is not None else latest_checkpoint(where)
+    side = where / "checkpoints" / f"step-{step}.json"
+    if step is None or not side.exists():
+        return 0  # load_init reports the missing checkpoint
+    return _action_size(fam, json.loads(side.read_text()).get("config", {}).get("model", {}))
+
+
+def _action_size(fam: Family, model: dict) -> int:
+    return int((model.get("gpt") or {}).get("action_dim", 0) if fam.name == "autoregressive"
+               else model.get("action_dim", 0))
+
+
+def _resumed_lineage(out: str | Path) -> list[dict]:
+    """The lineage in the latest checkpoint of run folder `out` ([] for a fresh run): when the init
+    run has been trained further since, a resumed run still records the weights it started from."""
+    import json
+
+    from ..checkpoint import latest_checkpoint
+
+    step = latest_checkpoint(out) if Path(out).exists() else None
+    if step is None:
+        return []
+    sidecar = json.loads((Path(out) / "checkpoints" / f"step-{step}.json").read_text())
+    return (sidecar.get("extra") or {}).get("lineage", [])
 
 
 def _fit_to_data(fam: Family, cfg, windows: Windows, tok) -> None:

@@ -36,7 +36,22 @@ def _training(model) -> str:
         return f"Run folder {run}: checkpoint sidecar {sidecars[-1].name} is unreadable."
     return (f"Run folder {run}, checkpoint {sidecars[-1].stem} (step {side.get('step', '?')}): data fingerprint "
             f"{side.get('data_fingerprint', 'not recorded')}, code {side.get('code_version', 'not recorded')}; "
-            "the resolved training config is the run's config.yaml.")
+            f"the resolved training config is the run's config.yaml. {lineage(side)}")
+
+
+def lineage(sidecar: dict) -> str:
+    """One sentence on where a run's weights started: fresh, or post-trained from a chain of runs
+    (`extra.lineage` of its checkpoint sidecar, oldest first)."""
+    chain = (sidecar.get("extra") or {}).get("lineage") or []
+    if not chain:
+        return "Trained from a fresh initialisation (no --init)."
+    links = []
+    for item in reversed(chain):  # the run it started from first, then that run's own start
+        frozen = item.get("frozen") or []
+        links.append(f"{item.get('run', '?')} at step {item.get('step', '?')} (data fingerprint "
+                     f"{item.get('data_fingerprint') or 'not recorded'}"
+                     + (f", frozen: {', '.join(frozen)}" if frozen else "") + ")")
+    return "Post-trained: started from " + ", which started from ".join(links) + "."
 
 
 def sections(summary: dict, model=None) -> list[tuple[str, str]]:

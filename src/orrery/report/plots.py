@@ -37,3 +37,25 @@ def error_vs_horizon(per_step: dict[str, dict[str, list[float]]], metric: str, u
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def line_plot(series: dict[str, tuple[list[float], list[float]]], xlabel: str, ylabel: str,
+              ylim: tuple[float, float] | None = None) -> bytes:
+    """PNG of one line per named series of (xs, ys); NaN points are left out."""
+    plt, fig, ax = _figure()
+    for name, (xs, ys) in series.items():
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        ok = np.isfinite(ys)
+        if ok.any():
+            ax.plot(xs[ok], ys[ok], "-", marker="o", markersize=4, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()

@@ -73,8 +73,9 @@ def counterfactual(meta: dict, start: int, actions: np.ndarray, n_frames: int | 
     return rerun(meta, np.concatenate([recorded[:start], new], axis=0), n)
 
 
-def render(meta: dict, traj: Trajectory, size: int | None = None) -> np.ndarray:
-    """Frames uint8 [T, S, S, 3] of a re-run, drawn like the clip's own."""
+def render(meta: dict, traj: Trajectory, size: int | None = None, start: int = 0) -> np.ndarray:
+    """Frames uint8 [T - start, S, S, 3] of a re-run from frame `start` on, drawn like the clip's own."""
     world, camera = rebuild(meta, size)
-    frames, _ = Renderer(camera, world.statics).render_clip(world.objects, traj.position, traj.angle)
+    renderer = Renderer(camera, world.statics)
+    frames, _ = renderer.render_clip(world.objects, traj.position[start:], traj.angle[start:])
     return frames

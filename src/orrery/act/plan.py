@@ -1,0 +1,165 @@
+"""`plan`: closed-loop control of the pusher, planned inside a world model and executed in the
+true simulator, over many episodes, beside the same planner's ceiling and floor.
+
+Planners (the `--model` and the comparison names):
+- a run folder: CEM inside that world model (`act.cem`), cost from its predicted frames;
+- `simulator`: the same CEM whose model is the exact simulator driven by the candidate commands
+  (`models.baselines.ActionReplay`, its frames parsed the same way) — the ceiling;
+- `random`: one random plan from CEM's initial distribution per re-plan, no look-ahead — the floor.
+
+The first `execute` commands of each plan are applied in the true simulator (`act.episodes`),
+which renders what happened; the planner re-plans from those frames. Success is read from the
+simulator's states. The normalised success of a model is (model - random) / (simulator - random).
+Per-episode results are kept under out/parts/ as they are made, so a killed run resumes."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+
+from ..config import Config
+from ..data.atomic import write_text
+from .cem import PlannerConfig, cem, model_imagine, observed, random_plan, shift
+from .episodes import Episode, TrueWorld, make_episodes
+
+BUILTIN = ("simulator", "random")
+
+
+class PlanConfig(Config):
+    episodes: int = Field(120, ge=1, description="episodes, cycling through the goal distances and clips")
+    distances: tuple[float, ...] = Field((1.0, 2.0, 3.0), min_length=1, description="goal distances, metres")
+    steps: int = Field(45, ge=1, description="T: commands the planner may execute in an episode (3 s at 15 fps)")
+    max_speed: float = Field(4.0, gt=0, description="m/s, the pusher's speed limit (the top of push's training range)")
+    tolerance: float = Field(0.6, gt=0, description="metres from the goal that count as reaching it")
+    context: int = Field(4, ge=1, description="frames observed before planning begins")
+    seed: int = Field(0, ge=0, description="goals and the planner's random draws")
+    animate: int = Field(6, ge=0, description="episodes whose frames are kept for the report")
+    planner: PlannerConfig = Field(default_factory=PlannerConfig)
+
+
+class Planner:
+    """One of the three planners, by name; `model` is a loaded WorldModel for a run folder."""
+
+    def __init__(self, name: str, model=None, context: int = 4, population: int = 32):
+        self.name, self.model = name, model
+        self.context = int(getattr(model, "context_frames", 0) or context)
+        if model is not None and hasattr(model, "batch_size"):
+            model.batch_size = max(int(model.batch_size), population)  # one rollout call per CEM iteration
+
+    def imagine_with(self, ep: Episode, world: TrueWorld):
+        if self.name == "simulator":
+            from ..models.baselines import ActionReplay
+
+            oracle = ActionReplay({ep.key: dict(ep.meta, actions=world.commands.tolist())})
+            return model_imagine(oracle, ep, world, self.context)
+        return model_imagine(self.model, ep, world, self.context)
+
+
+def run_episode(ep: Episode, planner: Planner, cfg: PlanConfig) -> tuple[dict, dict]:
+    """Plan and act until the goal is reached or T commands are spent. Returns the record (JSON)
+    and the frames {true uint8 [T', S, S, 3] from the start frame, imagined [T' - 1, ...]}."""
+    pc = cfg.planner
+    rng = np.random.default_rng([cfg.seed, ep.index])
+    world = TrueWorld.begin(ep)
+    mean = None
+    think = 0.0
+    imagined = []
+    while world.executed < ep.steps and not world.succeeded():
+        k = min(pc.execute, ep.steps - world.executed)
+        t0 = time.perf_counter()
+        if planner.name == "random":
+            commands, frames = random_plan(ep, pc, rng), None
+        else:
+            context, rows = observed(world, planner.context)
+            best = cem(planner.imagine_with(ep, world), context, rows, ep, pc, rng, mean)
+            commands, frames = best.commands, best.frames
+            mean = shift(best.mean, k, pc.hold)
+        think += time.perf_counter() - t0
+        world.execute(commands[:k])
+        imagined.append(frames[:k] if frames is not None else np.zeros_like(world.frames[-k:]))  # random: none
+    d = world.distances()
+    record = {"index": ep.index, "key": ep.key, "object": ep.name, "distance": ep.distance,
+              "goal": ep.goal.tolist(), "success": world.succeeded(), "start_distance": float(d[0]),
+              "final_distance": float(d[-1]), "min_distance": float(d.min()), "actions": world.executed,
+              "planning_s": think, "seconds_per_action": think / max(world.executed, 1),
+              "commands": world.commands[ep.start:].tolist(),
+              "path": world.position[ep.start:, ep.target].tolist()}
+    frames = {"true": world.frames[ep.start:],
+              "imagined": np.concatenate(imagined) if imagined else world.frames[:0]}
+    return record, frames
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[-80:]
+
+
+def load_planner(name: str, context: int, population: int = 32) -> Planner:
+    if name in BUILTIN:
+        return Planner(name, None, context)
+    from ..models.registry import load_world_model
+
+    if not Path(name).is_dir():
+        raise ValueError(f"--model {name}: not a run folder, `simulator` or `random`")
+    wm = load_world_model(name)
+    if not getattr(wm, "action_dim", 0):
+        raise ValueError(f"--model {name}: this model was trained without actions; it cannot be planned with "
+                         "(train it on data with push clips)")
+    return Planner(name, wm, context, population)
+
+
+def run_plans(model: str, data_dir, split: str, out, cfg: PlanConfig | None = None,
+              compare: tuple[str, ...] = BUILTIN, progress: bool = True, report: bool = True) -> dict:
+    """Run every planner on the same episodes; write out/summary.json (and report.html)."""
+    from ..data.dataset import ClipStore
+
+    cfg = cfg or PlanConfig()
+    for c in compare:
+        if c not in BUILTIN:
+            raise ValueError(f"--compare: {c!r} is not one of {', '.join(BUILTIN)}")
+    store = ClipStore(data_dir, split, scenarios=["push"])
+    metas = [store.clip(i, decode=False).meta for i in range(len(store))]
+    names = [model, *[c for c in compare if c != model]]
+    planners = [load_planner(n, cfg.context, cfg.planner.population) for n in names]
+    start = max(p.context for p in planners) - 1
+    episodes = make_episodes(metas, cfg.distances, cfg.episodes, cfg.seed, start, cfg.steps, cfg.tolerance,
+                             cfg.max_speed)
+    out = Path(out)
+    parts = out / "parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    stamp = {"data": str(Path(data_dir).resolve()), "split": split, "config": cfg.model_dump(mode="json"),
+             "start": start}
+    if (parts / "run.json").exists() and json.loads((parts / "run.json").read_text()) != stamp:
+        raise ValueError(f"{out}: holds plans of another configuration ({parts / 'run.json'}); use another --out")
+    write_text(parts / "run.json", json.dumps(stamp, indent=1))
+    from rich.progress import Progress
+
+    results: dict[str, list[dict]] = {}
+    with Progress(disable=not progress, transient=True) as bar:
+        for planner in planners:
+            task = bar.add_task(f"planning with {planner.name}", total=len(episodes))
+            folder = parts / _slug(planner.name)
+            folder.mkdir(exist_ok=True)
+            results[planner.name] = []
+            for ep in episodes:
+                done = folder / f"{ep.index:05d}.json"
+                if not done.exists():
+                    record, frames = run_episode(ep, planner, cfg)
+                    if ep.index < cfg.animate:
+                        np.savez_compressed(folder / f"{ep.index:05d}.npz", **frames)
+                    write_text(done, json.dumps(record))
+                results[planner.name].append(json.loads(done.read_text()))
+                bar.advance(task)
+    from .summary import summarise
+
+    summary = summarise(results, model, cfg, stamp)
+    write_text(out / "summary.json", json.dumps(summary, indent=1, allow_nan=False))
+    if report:
+        from .report import write_plan_report
+
+        write_plan_report(out / "report.html", summary, parts, episodes[:cfg.animate])
+    return summary

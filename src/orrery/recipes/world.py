@@ -17,7 +17,7 @@ from pydantic import Field, create_model
 from ..config import Config, ConfigError, load
 from ..models.registry import FAMILIES, Family, check_tokenizer, get_family
 from ..train import TrainConfig, TrainResult, train
-from .windows import Windows, clips_of, collate, data_fingerprint
+from .windows import Windows, clips_of, collate, data_fingerprint, data_shape
 
 
 class DataConfig(Config):
@@ -132,7 +132,9 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     tc = cfg.model.context
     future = getattr(cfg.model, "unroll", 1)
     field = _FIELD[fam.tokenizer]
-    windows = Windows(clips_of(data, "train"), tc, future, cfg.data.stride, field, encode)
+    clips = clips_of(data, "train")
+    inputs = {"context": tc, **data_shape(data, "train", clips)}  # what a rollout must match
+    windows = Windows(clips, tc, future, cfg.data.stride, field, encode)
     val = None
     if cfg.data.val_split:
         try:
@@ -143,7 +145,7 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     net = build_net(fam, cfg)
     fingerprint = data_fingerprint(data) + (f":{tok_fp}" if tok_fp else "")
     return train(net, windows, val, cfg.train, out, config=cfg, data_fingerprint=fingerprint, collate_fn=collate,
-                 progress=progress, stop_after=stop_after)
+                 extra={"inputs": inputs}, progress=progress, stop_after=stop_after)
 
 
 def _fit_to_data(fam: Family, cfg, windows: Windows, tok) -> None:

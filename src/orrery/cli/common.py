@@ -16,8 +16,14 @@ QUIET = typer.Option(False, "--quiet", "-q", help="print only the results")
 
 
 def check_executor(executor: str) -> None:
+    """Before any work: a known executor, and Ray installed when it is asked for (one line saying
+    how to install it)."""
     if executor not in ("local", "ray"):
         raise ConfigError("--executor", f"{executor!r} is not one of local, ray")
+    if executor == "ray":
+        from ..exec.executors import require_ray
+
+        require_ray()
 
 
 def option_sets(**values) -> list[str]:

@@ -198,7 +198,7 @@ def train_tokenizer(
     c = Console()
     last = res["last"]
     c.print(f"trained {cfg.model.kind} {cfg.model.compression} tokenizer to step {res['step']} "
-            f"({res['elapsed_s']:.0f} s, {res['samples_per_s']:.1f} clips/s)")
+            f"({res['elapsed_s']:.0f} s, {res['samples_per_s']:.1f} clips/s): {res['reason']}")
     vals = {k: v for k, v in last.items() if k.startswith("val/")}
     if vals:
         c.print("validation: " + ", ".join(f"{k[4:]} {v:.4g}" for k, v in vals.items()))

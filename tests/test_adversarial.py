@@ -159,6 +159,12 @@ def test_a_fifo_is_refused_everywhere_without_blocking(tmp_path, bench, tiny_run
                            "--out", tmp_path / "o.mp4")
     _one_error(code, line, out)
     assert f"{tmp_path / 'ctx.mp4'}: not a regular file (a FIFO)" in line
+    frames = ClipStore(tiny_run[0], "test").clip(0).frames[:4]
+    (tmp_path / "good.mp4").write_bytes(encode_mp4(frames, 30.0))
+    code, line, out = _cli("rollout", "--model", tiny_run[1], "--context", tmp_path / "good.mp4", "--horizon", 2,
+                           "--actions", _fifo(tmp_path / "acts.npy"), "--out", tmp_path / "o.mp4")
+    _one_error(code, line, out)
+    assert "not a regular file" in line
     with pytest.raises(InputError, match="FIFO"):
         list_inputs(_fifo(tmp_path / "inputs.txt"))
     with pytest.raises(ConfigError, match="not a regular file"):

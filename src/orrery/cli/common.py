@@ -38,3 +38,13 @@ def existing(path: Path | None, what: str) -> Path | None:
     if path is not None and not path.exists():
         raise ConfigError(what, f"{path}: no such file or folder")
     return path
+
+
+def input_file(path: Path, what: str) -> Path:
+    """An input that must be a regular file: missing, a folder, a FIFO or a device is one line
+    before anything opens it (reading a FIFO can wait forever)."""
+    if not path.exists():
+        raise ConfigError(what, f"{path}: no such file")
+    if not path.is_file():
+        raise ConfigError(what, f"{path}: not a regular file (a folder, FIFO or device?)")
+    return path

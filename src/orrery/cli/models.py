@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
-from .common import CONFIG, PROGRESS, SETS, existing
+from .common import CONFIG, PROGRESS, SETS, existing, input_file
 
 # --model accepts the family names, and the names of the first release: `diffusion` (pixel, or the
 # latent family when a --tokenizer is given).
@@ -84,17 +84,15 @@ def rollout(
 
 def _read_actions(path: Path):
     """--actions: .npy or .json of float [Tc + horizon, A]; one error naming the file otherwise."""
-    import json
-
     import numpy as np
 
     from ..data.jsonfile import read_json
 
-    existing(path, "--actions")
+    input_file(path, "--actions")
     try:
         acts = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.asarray(read_json(path), np.float32)
         acts = np.asarray(acts, np.float32)
-    except (OSError, ValueError, TypeError, json.JSONDecodeError) as e:
+    except (OSError, ValueError, TypeError) as e:
         raise ValueError(f"{path}: cannot read actions ({e})") from None
     if acts.ndim != 2:
         raise ValueError(f"{path}: expected [Tc + horizon, A] actions, got shape {list(acts.shape)}")

@@ -13,13 +13,13 @@ TINY_NET = ["model.channels=[8,8]", "model.residual_channels=[8,8]", "model.cond
             "train.batch_size=2", "train.val_every=0", "train.log_every=1"]
 
 
-def synthetic_dataset(root, n_train: int = 2, n_test: int = 6, size: int = 32, frames: int = 20):
+def synthetic_dataset(root, n_train: int = 2, n_test: int = 6, size: int = 32, frames: int = 20, seed: int = 100):
     """A closed-form dataset folder (eval.synthetic): train and test clips, simulate's layout."""
     from orrery.eval.synthetic import scene, write_dataset
 
     clips = [scene(size, frames, seed=i, key=f"t{i}") for i in range(n_train)]
     clips = [(f, m, dict(meta, split="train")) for f, m, meta in clips]
-    clips += [scene(size, frames, seed=100 + i, key=f"s{i}") for i in range(n_test)]
+    clips += [scene(size, frames, seed=seed + i, key=f"s{i}") for i in range(n_test)]
     write_dataset(root, clips)
     return root
 

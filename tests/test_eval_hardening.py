@@ -49,15 +49,19 @@ def test_scores_do_not_depend_on_the_batch_size(tiny_run, tmp_path):
     assert part.stat().st_mtime_ns == before
 
 
-def test_a_dataset_regenerated_at_the_same_path_is_scored_afresh(tmp_path):
+@pytest.mark.parametrize("n_test,seed", [(3, 100), (2, 200)])
+def test_a_dataset_regenerated_at_the_same_path_is_scored_afresh(tmp_path, n_test, seed):
+    """Other clips at the same path: more of them (the manifest changes), or the same keys with
+    other content (the manifest's rows are identical; each clip's bytes are not)."""
     data = synthetic_dataset(tmp_path / "ds", n_train=1, n_test=2)
     first = evaluate("baseline:copy-last", data, "test", tmp_path / "ev", **QUICK)
     shutil.rmtree(data)
-    synthetic_dataset(tmp_path / "ds", n_train=1, n_test=3)  # other clips, same folder
+    synthetic_dataset(tmp_path / "ds", n_train=1, n_test=n_test, seed=seed)
     again = evaluate("baseline:copy-last", data, "test", tmp_path / "ev", **QUICK)
     fresh = evaluate("baseline:copy-last", data, "test", tmp_path / "fresh", **QUICK)
-    assert again["n_clips"] == 3 and first["n_clips"] == 2
+    assert first["n_clips"] == 2 and again["n_clips"] == n_test
     assert json.dumps(again["overall"], sort_keys=True) == json.dumps(fresh["overall"], sort_keys=True)
+    assert json.dumps(again["overall"], sort_keys=True) != json.dumps(first["overall"], sort_keys=True)
 
 
 @pytest.mark.parametrize("change", [{"horizon": 5}, {"start": 1}, {"seed": 1}, {"baselines": ("copy-last",)},

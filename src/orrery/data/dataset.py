@@ -6,6 +6,7 @@ reads just that clip's bytes. Member names are never used as file paths."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,16 @@ class ClipStore:
                 f.seek(offset)
                 out[ext] = f.read(size)
         return out
+
+    def digest(self, i: int) -> str:
+        """sha256 of clip i's stored bytes (every member, by extension): names its content, so a
+        result computed from it is reused only for the same clip (a dataset regenerated at the same
+        path, with the same keys, has other digests)."""
+        h = hashlib.sha256()
+        for ext, data in sorted(self.members(i).items()):
+            h.update(f"{ext}:{len(data)}:".encode())
+            h.update(data)
+        return h.hexdigest()
 
     def clip(self, i: int, decode: bool = True) -> Clip:
         """Clip i; a member that does not read (bad KEY.json, garbage video) is a ValueError naming

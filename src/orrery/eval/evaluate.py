@@ -23,8 +23,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from ..config import Config, validate
-from ..data.atomic import clean_temporaries, replace_set, write_text
-from ..data.jsonfile import read_json
+from ..data.atomic import clean_temporaries, replace_set
 from ..data.lock import folder_lock
 from ..models.base import Condition, Layout, WorldModel
 from .scoring import score_clip
@@ -88,7 +87,7 @@ def _evaluate(model: WorldModel | str, data_dir: Path, split: str, out: Path, cf
     from ..data.dataset import ClipStore
     from ..models.baselines import make_baseline
     from .loading import resolve_model
-    from .record import check_record, make_record
+    from .record import Parts, check_record, make_record
     from .truth import truth_problem
 
     context, horizon, start, batch_size = cfg.context, cfg.horizon, cfg.start, cfg.batch_size
@@ -118,8 +117,8 @@ def _evaluate(model: WorldModel | str, data_dir: Path, split: str, out: Path, cf
     examples = Examples()
     need = start + context + horizon
 
-    def done_path(name: str, key: str) -> Path:
-        return parts / _slug(name) / f"{key}.json"
+    done = Parts(parts)
+    digests: dict[str, str] = {}  # clip key -> sha256 of its stored bytes
 
     from rich.progress import Progress
 
@@ -128,6 +127,7 @@ def _evaluate(model: WorldModel | str, data_dir: Path, split: str, out: Path, cf
         batch: list = []
         for i in range(n):
             clip = store.clip(i)
+            digests[clip.key] = store.digest(i)
             problem = truth_problem(clip.meta, start, need)
             if clip.frames.shape[0] < need:
                 skipped.append({"key": clip.key, "reason": f"{clip.frames.shape[0]} frames < start + context + "
@@ -141,7 +141,7 @@ def _evaluate(model: WorldModel | str, data_dir: Path, split: str, out: Path, cf
             if len(batch) == batch_size or (i == n - 1 and batch):
                 truth.clear()
                 truth.update({c.key: c.meta.get("states") for c in batch})
-                rows += _run_batch(batch, models, cfg, done_path, examples)
+                rows += _run_batch(batch, models, cfg, done, digests, examples)
                 batch = []
             bar.advance(task)
 
@@ -162,9 +162,10 @@ def _evaluate(model: WorldModel | str, data_dir: Path, split: str, out: Path, cf
     return summary
 
 
-def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_path, examples: Examples) -> list[dict]:
-    """Score a batch of clips for the floor and every model; per-clip results already on disk
-    (a resumed run) are read back instead of recomputed."""
+def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done, digests: dict[str, str],
+               examples: Examples) -> list[dict]:
+    """Score a batch of clips for the floor and every model; per-clip results already on disk for
+    the same clip bytes (a resumed run) are read back instead of recomputed."""
     s, tc, h = cfg.start, cfg.context, cfg.horizon
     main = next(iter(models))
     by_size: dict[tuple, list] = {}
@@ -177,7 +178,8 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_p
         cond = Condition(text=[(c.captions[0] if c.captions else "") for c in group],
                          actions=_actions(group, s, tc, h), layouts=[Layout.from_meta(c.meta, s) for c in group])
         for name, rollout in [(FLOOR, None), *models.items()]:
-            todo = [j for j, c in enumerate(group) if not done_path(name, c.key).exists()]
+            kept = {c.key: done.load(_slug(name), c.key, digests[c.key]) for c in group}
+            todo = [j for j, c in enumerate(group) if kept[c.key] is None]
             made: dict[int, np.ndarray] = {}
             if todo:
                 if rollout is None:
@@ -191,9 +193,10 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_p
                 clip_rows = score_clip(c.meta, ctx[j], p, truth[j], s, c.masks)
                 for r in clip_rows:
                     r.update(model=name, key=c.key, split=c.split, scenario=c.scenario)
-                write_text(done_path(name, c.key), json.dumps(clip_rows, allow_nan=True))
+                done.save(_slug(name), c.key, digests[c.key], clip_rows)
+                kept[c.key] = clip_rows
             for c in group:
-                rows += read_json(done_path(name, c.key))
+                rows += kept[c.key]
             if name == main:
                 # the report animates some clips of the model: re-roll those a resumed run skipped
                 want = [j for j, c in enumerate(group) if c.key not in examples.frames]

@@ -7,7 +7,9 @@ It holds
   and the model's inference settings (not the batch size: a clip's rollout draws from its own
   random stream, `models.conditioning.ItemNoise`, so scores do not depend on it; nor `limit`);
 - the data, by content: the sha256 of the dataset's manifest (not its path: a dataset regenerated
-  at the same path is other data);
+  at the same path is other data); and each per-clip result carries the sha256 of its clip's
+  stored bytes (`Parts`), so a clip regenerated under the same key (the manifest unchanged) is
+  scored again;
 - the weights: the checkpoint step and the sha256 of its sidecar (a run trained further, or
   retrained, is another model).
 
@@ -79,3 +81,29 @@ def _clear(parts: Path) -> None:
 def _diff(a: dict, b: dict) -> str:
     keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
     return ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in keys[:4]) or "records differ"
+
+
+class Parts:
+    """Per-clip results: parts/MODEL/KEY.json = {clip_sha256, rows}. A result is reused only when
+    it was computed from the same clip bytes."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def path(self, model_slug: str, key: str) -> Path:
+        return self.folder / model_slug / f"{key}.json"
+
+    def load(self, model_slug: str, key: str, digest: str) -> list[dict] | None:
+        p = self.path(model_slug, key)
+        if not p.exists():
+            return None
+        try:
+            data = read_json(p)
+        except ValueError:
+            return None  # a damaged part is recomputed
+        if not isinstance(data, dict) or data.get("clip_sha256") != digest or not isinstance(data.get("rows"), list):
+            return None
+        return data["rows"]
+
+    def save(self, model_slug: str, key: str, digest: str, rows: list[dict]) -> None:
+        write_text(self.path(model_slug, key), json.dumps({"clip_sha256": digest, "rows": rows}, allow_nan=True))

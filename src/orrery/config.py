@@ -257,8 +257,13 @@ def safe_load_text(text: str, source: str = "config") -> Any:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except RecursionError:
         raise ConfigError(source, "not valid YAML: nested too deeply") from None
+    except yaml.MarkedYAMLError as e:  # the problem and where it is, without the echoed source
+        mark = e.problem_mark or e.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        reason = " ".join(str(e.problem or e.context or e).split())
+        raise ConfigError(source, f"not valid YAML: {reason}{where}") from None
     except yaml.YAMLError as e:
-        reason = str(e).replace("\n", " ")
+        reason = " ".join(str(e).split())
         raise ConfigError(source, f"not valid YAML: {reason}") from None
 
 

@@ -37,8 +37,8 @@ class FolderBusy(ValueError):
     def __init__(self, path: Path, what: str, holder: dict):
         self.path, self.holder = path, holder
         who = describe_holder(holder)
-        super().__init__(f"{path}: busy: another {what} is writing into this folder ({who}); wait for it "
-                         "to finish, or use another --out")
+        super().__init__(f"{path}: busy: {holder.get('what') or 'another ' + what} is writing into this folder "
+                         f"({who}); wait for it to finish, or use another --out")
 
 
 def describe_holder(holder: dict) -> str:

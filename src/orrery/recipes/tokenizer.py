@@ -37,11 +37,11 @@ class TokenizerDataConfig(Config):
     model_config = ConfigDict(frozen=True)
 
     frames: int = Field(0, ge=0, description="frames per training window; 0 = 1 + 2 s_t")
-    synthetic_clips: int = Field(256, ge=1, description="--data synthetic: clips rendered for training "
-                                                        "(and 1/8 as many for validation)")
-    synthetic_frames: int = Field(17, ge=1, description="... their length")
-    size: int = Field(64, ge=1, description="... and side in pixels")
-    objects: int = Field(3, ge=1, description="... discs per clip")
+    synthetic_clips: int = Field(256, ge=1, le=100_000, description="--data synthetic: clips rendered for "
+                                                                     "training (and 1/8 as many for validation)")
+    synthetic_frames: int = Field(17, ge=1, le=10_000, description="... their length")
+    size: int = Field(64, ge=1, le=1024, description="... and side in pixels")
+    objects: int = Field(3, ge=1, le=64, description="... discs per clip")
     cache: bool = Field(True, description="keep decoded dataset clips in memory")
 
 

@@ -4,3 +4,37 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+import pytest  # noqa: E402
+
+# The smallest pixel world model that trains in about a second: what the hardening tests roll out.
+TINY_NET = ["model.channels=[8,8]", "model.residual_channels=[8,8]", "model.cond_dim=16", "model.text_dim=16",
+            "train.batch_size=2", "train.val_every=0", "train.log_every=1"]
+
+
+def synthetic_dataset(root, n_train: int = 2, n_test: int = 6, size: int = 32, frames: int = 20, seed: int = 100):
+    """A closed-form dataset folder (eval.synthetic): train and test clips, simulate's layout."""
+    from orrery.eval.synthetic import scene, write_dataset
+
+    clips = [scene(size, frames, seed=i, key=f"t{i}") for i in range(n_train)]
+    clips = [(f, m, dict(meta, split="train")) for f, m, meta in clips]
+    clips += [scene(size, frames, seed=seed + i, key=f"s{i}") for i in range(n_test)]
+    write_dataset(root, clips)
+    return root
+
+
+def train_tiny(data, out, steps: int = 2, extra=()):
+    from orrery.recipes.world import train_world
+
+    return train_world(data, out, "pixel", "tiny", sets=[*TINY_NET, f"train.steps={steps}", "train.ckpt_every=1",
+                                                        *extra], progress=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """(dataset folder, run folder of a 2-step pixel model trained on it)."""
+    root = tmp_path_factory.mktemp("tiny")
+    data = synthetic_dataset(root / "ds")
+    train_tiny(data, root / "run")
+    return data, root / "run"

@@ -50,19 +50,29 @@ def bad_inputs(tmp_path_factory):
     _mkv_ffv1(d / "ffv1.mkv", _frames())
     # a Matroska file whose codec id no decoder knows
     (d / "unknown.mkv").write_bytes((d / "ffv1.mkv").read_bytes().replace(b"V_FFV1", b"V_ZZZZ"))
-    os.mkfifo(d / "hangs.mp4")  # opening it blocks forever: a decoder that never returns
+    os.mkfifo(d / "hangs.mp4")  # opening it blocks forever: refused before a decoder is started
     return d
 
 
 @pytest.mark.parametrize("name,reason", [
     ("truncated.mp4", "truncated"), ("empty.mp4", "zero_length"), ("notes.txt", "not_a_video"),
     ("garbage.mov", "corrupt"), ("sound.m4a", "audio_only"), ("unknown.mkv", "unsupported_codec"),
-    ("hangs.mp4", "decode_timeout"), ("missing.mp4", "missing"),
+    ("hangs.mp4", "not_a_file"), ("missing.mp4", "missing"),
 ])
 def test_bad_inputs_are_rejected_with_reason(bad_inputs, name, reason):
     p = bad_inputs / name
     r = ProbeDecode(64, 1000, timeout_s=2.0).process((name, str(p), "id"))
     assert getattr(r, "reason", None) == reason, getattr(r, "detail", r)
+
+
+def test_a_decoder_that_never_returns_times_out(bad_inputs):
+    """The isolated decoder's own bound: a read that blocks (the FIFO, past the stage's check) costs
+    one rejected input after the timeout, and the child is gone."""
+    from orrery.curate.probe import DecodeFailure, decode_isolated
+
+    with pytest.raises(DecodeFailure) as e:
+        decode_isolated(str(bad_inputs / "hangs.mp4"), 64, 10, timeout_s=1.0)
+    assert e.value.reason == "decode_timeout"
 
 
 def test_good_inputs_decode_frame_exact(bad_inputs):

@@ -106,7 +106,7 @@ def test_bad_clips_are_set_aside_and_the_rest_goes_on(tmp_path):
     n_bad = len(res["rejected"])
     assert n_bad >= 1 and all("inside the wall" in r["reason"] for r in res["rejected"])
     assert sum(res["counts"].values()) == 16 - n_bad
-    rejected = read_manifest(tmp_path / "f" / "rejected.parquet").to_pylist()
+    rejected = read_manifest(tmp_path / "f" / "rejected.parquet", ("key",)).to_pylist()
     assert {r["key"] for r in rejected} == {r["key"] for r in res["rejected"]}
     assert "set aside" in (tmp_path / "f" / "datasheet.md").read_text()
 

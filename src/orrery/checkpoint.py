@@ -9,6 +9,7 @@ the optimiser state is flattened into named tensors, its hyper-parameters go to 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 import subprocess
@@ -18,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .data.atomic import atomic_path, write_text
+from .data.jsonfile import load_json
 
 FORMAT = 1
 _NAME = re.compile(r"^step-(\d+)\.json$")
@@ -49,6 +52,7 @@ class Checkpoint:
     step: int
     tensors: dict[str, torch.Tensor]
     sidecar: dict[str, Any]
+    sidecar_sha256: str = ""  # of the sidecar's bytes: names these weights (step, config, creation time)
 
     def state(self, prefix: str) -> dict[str, torch.Tensor]:
         """The tensors under `prefix.` with the prefix removed (e.g. 'ema' -> a model state dict)."""
@@ -130,8 +134,14 @@ def latest_checkpoint(run_dir: str | Path) -> int | None:
     return steps[-1] if steps else None
 
 
+class CorruptCheckpoint(ValueError):
+    """A checkpoint file that does not read (truncated, overwritten, not safetensors); the message
+    names the file."""
+
+
 def load_checkpoint(run_dir: str | Path, step: int | None = None) -> Checkpoint:
-    """Load step N (default: the latest complete one). A run folder or a checkpoints/ folder works."""
+    """Load step N (default: the latest complete one). A run folder or a checkpoints/ folder works.
+    A file that does not read is a `CorruptCheckpoint` naming it."""
     run_dir = Path(run_dir)
     if run_dir.name == "checkpoints" and not (run_dir / "checkpoints").exists():
         run_dir = run_dir.parent
@@ -141,16 +151,41 @@ def load_checkpoint(run_dir: str | Path, step: int | None = None) -> Checkpoint:
             raise FileNotFoundError(f"{run_dir}: no complete checkpoint in {run_dir / 'checkpoints'}")
     folder = run_dir / "checkpoints"
     side = folder / f"step-{step}.json"
+    weights = folder / f"step-{step}.safetensors"
     if not side.exists():
         raise FileNotFoundError(f"{side}: no such checkpoint")
+    raw = side.read_bytes()
     try:
-        sidecar = json.loads(side.read_text())
-        tensors = load_file(str(folder / f"step-{step}.safetensors"))
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{side.with_suffix('.safetensors')}: unreadable checkpoint ({e})") from None
+        sidecar = load_json(raw, side)
+    except ValueError as e:
+        raise CorruptCheckpoint(str(e)) from None
+    if not isinstance(sidecar, dict):
+        raise CorruptCheckpoint(f"{side}: expected a JSON object")
     if sidecar.get("format") != FORMAT:
-        raise ValueError(f"{side}: checkpoint format {sidecar.get('format')!r}, this code reads {FORMAT}")
-    return Checkpoint(step=step, tensors=tensors, sidecar=sidecar)
+        raise CorruptCheckpoint(f"{side}: checkpoint format {sidecar.get('format')!r}, this code reads {FORMAT}")
+    try:
+        tensors = load_file(str(weights))
+    except (OSError, ValueError, SafetensorError) as e:
+        reason = " ".join(str(e).split())[:200]
+        raise CorruptCheckpoint(f"{weights}: unreadable checkpoint ({reason})") from None
+    return Checkpoint(step=step, tensors=tensors, sidecar=sidecar, sidecar_sha256=hashlib.sha256(raw).hexdigest())
+
+
+def load_weights(module: torch.nn.Module, state: dict[str, torch.Tensor], where: str | Path,
+                 strict: bool = True) -> None:
+    """`module.load_state_dict(state)`, with a mismatch between the weights and the network built
+    from the config (missing or unexpected names, other shapes) as one ValueError naming `where`."""
+    try:
+        missing, unexpected = module.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # shapes: torch lists every mismatch on lines of its own
+        lines = [ln.strip() for ln in str(e).splitlines() if "size mismatch" in ln]
+        detail = lines[0] if lines else " ".join(str(e).split())[:200]
+        raise ValueError(f"{where}: the weights do not fit the network its config builds ({detail}"
+                         + (f"; and {len(lines) - 1} more" if len(lines) > 1 else "") + ")") from None
+    if strict and (missing or unexpected):
+        raise ValueError(f"{where}: the weights do not fit the network its config builds (missing "
+                         f"{list(missing)[:3]}, unexpected {list(unexpected)[:3]}); was it written by another "
+                         "version of orrery?")
 
 
 def restore_optimizer(optimizer: torch.optim.Optimizer, ckpt: Checkpoint) -> None:

@@ -19,6 +19,7 @@ T = TypeVar("T", bound=BaseModel)
 # A YAML document that expands to more nodes than this (anchors and aliases multiply nodes) is
 # refused before it is built: an "alias bomb" of a few hundred bytes otherwise takes all memory.
 MAX_YAML_NODES = 200_000
+MAX_YAML_BYTES = 16 << 20  # a config or spec file larger than this is refused unread
 
 
 class ConfigError(ValueError):
@@ -256,8 +257,13 @@ def safe_load_text(text: str, source: str = "config") -> Any:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except RecursionError:
         raise ConfigError(source, "not valid YAML: nested too deeply") from None
+    except yaml.MarkedYAMLError as e:  # the problem and where it is, without the echoed source
+        mark = e.problem_mark or e.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        reason = " ".join(str(e.problem or e.context or e).split())
+        raise ConfigError(source, f"not valid YAML: {reason}{where}") from None
     except yaml.YAMLError as e:
-        reason = str(e).replace("\n", " ")
+        reason = " ".join(str(e).split())
         raise ConfigError(source, f"not valid YAML: {reason}") from None
 
 
@@ -268,6 +274,10 @@ def load_yaml(path: str | Path, what: str = "config") -> Any:
         raise ConfigError(str(path), f"no such {what} file")
     if path.is_dir():
         raise ConfigError(str(path), f"is a folder, not a {what} file")
+    if not path.is_file():  # a FIFO or device: reading it could wait forever
+        raise ConfigError(str(path), f"not a regular file (a FIFO or device?); give a {what} file")
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise ConfigError(str(path), f"{path.stat().st_size} bytes; a {what} file may have at most {MAX_YAML_BYTES}")
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:

@@ -16,8 +16,14 @@ QUIET = typer.Option(False, "--quiet", "-q", help="print only the results")
 
 
 def check_executor(executor: str) -> None:
+    """Before any work: a known executor, and Ray installed when it is asked for (one line saying
+    how to install it)."""
     if executor not in ("local", "ray"):
         raise ConfigError("--executor", f"{executor!r} is not one of local, ray")
+    if executor == "ray":
+        from ..exec.executors import require_ray
+
+        require_ray()
 
 
 def option_sets(**values) -> list[str]:
@@ -31,4 +37,14 @@ def option_sets(**values) -> list[str]:
 def existing(path: Path | None, what: str) -> Path | None:
     if path is not None and not path.exists():
         raise ConfigError(what, f"{path}: no such file or folder")
+    return path
+
+
+def input_file(path: Path, what: str) -> Path:
+    """An input that must be a regular file: missing, a folder, a FIFO or a device is one line
+    before anything opens it (reading a FIFO can wait forever)."""
+    if not path.exists():
+        raise ConfigError(what, f"{path}: no such file")
+    if not path.is_file():
+        raise ConfigError(what, f"{path}: not a regular file (a folder, FIFO or device?)")
     return path

@@ -26,6 +26,7 @@ def evaluate(
     limit: int = typer.Option(None, "--limit", help="evaluate at most this many clips (0 = all)"),
     batch_size: int = typer.Option(None, "--batch-size", help="clips rolled out together (results do not "
                                                               "depend on it)"),
+    seed: int = typer.Option(None, "--seed", help="sampling seed of a run-folder model (default 0)"),
     progress: bool = PROGRESS,
 ) -> None:
     """Measure a world model's physics against the simulator: metrics.parquet, summary.json, report.html."""
@@ -38,7 +39,7 @@ def evaluate(
 
     names = None if baselines is None else [b.strip() for b in baselines.split(",") if b.strip()]
     cfg = load(EvalConfig, config, [*option_sets(context=context, horizon=horizon, start=start, baselines=names,
-                                                 limit=limit, batch_size=batch_size), *set_])
+                                                 limit=limit, batch_size=batch_size, seed=seed), *set_])
     if not data.is_dir():
         raise ConfigError("--data", f"{data}: no such folder")
     summary = run(model, data, split, out, cfg=cfg, progress=progress)

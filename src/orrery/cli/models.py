@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
-from .common import CONFIG, PROGRESS, SETS, existing
+from .common import CONFIG, PROGRESS, SETS, existing, input_file
 
 # --model accepts the family names, and the names of the first release: `diffusion` (pixel, or the
 # latent family when a --tokenizer is given).
@@ -42,7 +42,8 @@ def train_world(
         raise ConfigError("--data", f"{data}: not a dataset folder (no manifest.parquet); make one with "
                                  "`orrery simulate`")
     res = run(data, out, family, preset, config, list(set_), tokenizer, init=init, progress=progress)
-    typer.echo(f"trained {res.step} steps in {res.elapsed_s:.0f} s ({res.samples_per_s:.1f} samples/s): {out}")
+    typer.echo(f"trained {res.step} steps in {res.elapsed_s:.0f} s ({res.samples_per_s:.1f} samples/s): {out}; "
+               f"{res.reason}")
 
 
 def rollout(
@@ -56,37 +57,46 @@ def rollout(
     set_: list[str] = typer.Option([], "--set", help="inference setting, e.g. --set steps=2"),
 ) -> None:
     """Predict the future of a clip with a trained world model and write it as a video."""
-    import json
-
     import numpy as np
 
     from ..data.atomic import write_bytes
-    from ..data.video import decode_mp4, encode_mp4
-    from ..models.base import Condition
+    from ..data.video import decode_video, encode_mp4, probe_video, read_video_file
+    from ..models.base import Condition, check_rollout_inputs
     from ..models.registry import load_world_model
 
+    if out.suffix.lower() != ".mp4":
+        raise ConfigError("--out", f"{out}: rollout writes MP4 (H.264); name the file .mp4")
     existing(context, "--context")
     wm = load_world_model(model, seed=seed, overrides=set_)
-    try:
-        frames, fps = decode_mp4(context.read_bytes())
-    except Exception as e:  # noqa: BLE001 - any decoder failure is a bad input file
-        raise ValueError(f"{context}: cannot decode video ({e})") from None
-    acts = None
-    if actions is not None:
-        existing(actions, "--actions")
-        try:
-            acts = (np.load(actions, allow_pickle=False) if actions.suffix == ".npy"
-                    else np.asarray(json.loads(actions.read_text()), np.float32))
-        except (OSError, ValueError) as e:
-            raise ValueError(f"{actions}: cannot read actions ({e})") from None
-        acts = np.asarray(acts, np.float32)
-        if acts.ndim != 2:
-            raise ValueError(f"{actions}: expected [Tc + horizon, A] actions, got shape {list(acts.shape)}")
+    data = read_video_file(context)
+    info = probe_video(data, context)  # size and rate checked from the header, before decoding
+    acts = None if actions is None else _read_actions(actions)
     tc = wm.context_frames
-    ctx = frames[-tc:][None]
+    check_rollout_inputs(wm, tc, (info["height"], info["width"]), info["fps"], acts, horizon, str(context))
+    frames, fps = decode_video(data, context, last=tc)  # only the last Tc frames are kept
+    check_rollout_inputs(wm, len(frames), frames.shape[1:3], fps, acts, horizon, str(context))
+    ctx = frames[None]
     cond = Condition(text=[prompt] if prompt is not None else None,
                      actions=None if acts is None else acts[None, -(ctx.shape[1] + horizon):])
     pred = wm.rollout(ctx, horizon, cond)[0]
     video = np.concatenate([ctx[0], pred], axis=0)
-    write_bytes(out, encode_mp4(video, fps or 15.0, "yuv444p", 18))
+    rate = fps or (wm.inputs or {}).get("fps") or 15.0
+    write_bytes(out, encode_mp4(video, rate, "yuv444p", 18))
     typer.echo(f"wrote {out}: {ctx.shape[1]} context + {horizon} predicted frames")
+
+
+def _read_actions(path: Path):
+    """--actions: .npy or .json of float [Tc + horizon, A]; one error naming the file otherwise."""
+    import numpy as np
+
+    from ..data.jsonfile import read_json
+
+    input_file(path, "--actions")
+    try:
+        acts = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.asarray(read_json(path), np.float32)
+        acts = np.asarray(acts, np.float32)
+    except (OSError, ValueError, TypeError) as e:
+        raise ValueError(f"{path}: cannot read actions ({e})") from None
+    if acts.ndim != 2:
+        raise ValueError(f"{path}: expected [Tc + horizon, A] actions, got shape {list(acts.shape)}")
+    return acts

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
-from .common import CONFIG, PROGRESS, SETS
+from .common import CONFIG, PROGRESS, SETS, input_file
 
 
 def _load(run: Path):
@@ -29,8 +29,7 @@ def _read_frames(path: Path):
     """A video file (any container PyAV reads) or .npy/.npz of uint8 [T, H, W, 3] -> (frames, fps)."""
     import numpy as np
 
-    if not path.exists():
-        raise ValueError(f"--input {path}: no such file")
+    input_file(path, "--input")
     if path.suffix in (".npy", ".npz"):
         try:
             data = np.load(path, allow_pickle=False)
@@ -107,8 +106,7 @@ def decode(
     if out.suffix not in (".mp4", ".npz"):
         raise ConfigError("--out", f"{out}: must end in .mp4 or .npz")
     model, _ = _load(run)
-    if not input.exists():
-        raise ValueError(f"--input {input}: no such file")
+    input_file(input, "--input")
     try:
         data = dict(np.load(input, allow_pickle=False))
     except (OSError, ValueError) as e:
@@ -198,7 +196,7 @@ def train_tokenizer(
     c = Console()
     last = res["last"]
     c.print(f"trained {cfg.model.kind} {cfg.model.compression} tokenizer to step {res['step']} "
-            f"({res['elapsed_s']:.0f} s, {res['samples_per_s']:.1f} clips/s)")
+            f"({res['elapsed_s']:.0f} s, {res['samples_per_s']:.1f} clips/s): {res['reason']}")
     vals = {k: v for k, v in last.items() if k.startswith("val/")}
     if vals:
         c.print("validation: " + ", ".join(f"{k[4:]} {v:.4g}" for k, v in vals.items()))

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from ..data.atomic import clean_temporaries, write_text
 from ..data.clip import Clip
+from ..data.jsonfile import read_json
+from ..data.lock import folder_lock
 from ..data.manifest import write_manifest
 from ..data.shards import read_shard, write_shard
 from .captions import Caption
@@ -66,6 +68,8 @@ def list_inputs(inp: str | Path, exclude: Path | None = None) -> list[tuple[str,
                 continue
             out.append((rel.as_posix(), str(f)))
         return out
+    if not p.is_file():  # a FIFO or device: reading it as a list of paths could wait forever
+        raise InputError(f"{inp}: not a folder, a regular file or a list of paths (a FIFO or device?)")
     if p.suffix.lower() in VIDEO_EXTS:
         return [(p.name, str(p))]
     try:
@@ -127,7 +131,7 @@ def process_input(task: dict) -> dict:
     work = Path(task["work"])
     marker = work / f"{task['input_id']}.json"
     if marker.exists():  # finished by an earlier (killed) run
-        return json.loads(marker.read_text())
+        return read_json(marker)
     cfg = CurateConfig.model_validate(task["config"])
     pipe = Pipeline(build_stages(cfg, tmp_root=str(work)))
     kept, rejected = pipe.run((task["source"], task["path"], task["input_id"]))  # a stage's error is set aside
@@ -183,11 +187,31 @@ def curate(inp: str | Path, out: str | Path, config: CurateConfig | None = None,
            executor: str = "local", ray_address: str | None = None, progress: bool = True,
            on_result: Callable[[dict], None] | None = None) -> dict:
     """Curate INPUT (folder, video or list of paths) into the dataset folder OUT; returns a summary
-    {kept, rejected, reasons: {reason: n}, inputs, shards}. Resumes from OUT/work."""
-    from ..exec import TaskError, make_executor
-
+    {kept, rejected, reasons: {reason: n}, inputs, shards}. Resumes from OUT/work. One run at a time
+    writes a folder (`folder_lock`)."""
     cfg = config or CurateConfig()
     out = Path(out)
+    with folder_lock(out, "curate"):
+        return _curate(inp, out, cfg, workers, executor, ray_address, progress, on_result)
+
+
+def clean_work(work: Path) -> int:
+    """Remove what a killed run left in work/: temporaries and the decoder's `decode-*` folders.
+    Only while holding the output folder's lock (a live run's files look the same)."""
+    import shutil
+
+    n = clean_temporaries(work)
+    for d in work.glob("decode-*"):
+        if d.is_dir():
+            shutil.rmtree(d, ignore_errors=True)
+            n += 1
+    return n
+
+
+def _curate(inp, out: Path, cfg: CurateConfig, workers: int, executor: str, ray_address: str | None,
+            progress: bool, on_result: Callable[[dict], None] | None) -> dict:
+    from ..exec import TaskError, make_executor
+
     work = out / "work"
     resolved = dump_config(cfg)
     spec = out / "curate.yaml"
@@ -198,7 +222,7 @@ def curate(inp: str | Path, out: str | Path, config: CurateConfig | None = None,
     if cfg.privacy.face_blur:
         FaceBlur(cfg.privacy.face_min_px, cfg.privacy.face_every, cfg.privacy.cascade)  # fails closed, before work
     work.mkdir(parents=True, exist_ok=True)
-    clean_temporaries(work)
+    clean_work(work)
     clean_temporaries(out)
     write_text(spec, resolved)
     ids = [input_id(src) for src, _ in inputs]
@@ -207,7 +231,7 @@ def curate(inp: str | Path, out: str | Path, config: CurateConfig | None = None,
     for (src, path), iid in zip(inputs, ids, strict=True):
         marker = work / f"{iid}.json"
         if marker.exists():
-            results[iid] = json.loads(marker.read_text())
+            results[iid] = read_json(marker)
         else:
             tasks.append({"source": src, "path": path, "input_id": iid, "work": str(work),
                           "config": cfg.model_dump(mode="json")})
@@ -274,7 +298,7 @@ def finish(out: Path, cfg: CurateConfig, results: list[dict], totals: dict) -> d
             write_shard(shards_dir / name, _samples(out / "work", chunk, by_input))
             written.add(name)
             for c in chunk:
-                rows.append(_manifest_row(c, f"shards/{name}"))
+                rows.append(_manifest_row(c, name))  # a bare file name in shards/, as simulate writes
     for stale in shards_dir.glob("*.tar"):
         if stale.name not in written:
             stale.unlink()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..exec.children import tied_to_parent
 from .stages import Rejection, Stage, Video
 
 VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".mts", ".flv",
@@ -169,9 +170,9 @@ def decode_isolated(path: str, work_side: int, max_frames: int, timeout_s: float
     outdir = tempfile.mkdtemp(prefix="decode-", dir=tmp_root)
     try:
         cmd = [sys.executable, "-m", "orrery.curate.probe", path, str(work_side), str(max_frames), outdir]
-        try:
+        try:  # the child dies with this process (kill -9 included); run() kills it on any exception
             proc = subprocess.run(cmd, timeout=timeout_s, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE)
+                                  stderr=subprocess.PIPE, preexec_fn=tied_to_parent())
         except subprocess.TimeoutExpired:
             raise DecodeFailure("decode_timeout", f"the decoder did not finish within {timeout_s:g} s") from None
         res_path = os.path.join(outdir, "result.json")
@@ -205,6 +206,8 @@ class ProbeDecode(Stage):
             return Rejection(input_id, source, self.name, "missing", "file not found")
         if p.is_dir():
             return Rejection(input_id, source, self.name, "not_a_video", "a folder, not a file")
+        if not p.is_file():  # a FIFO, socket or device: reading it can block forever
+            return Rejection(input_id, source, self.name, "not_a_file", "not a regular file (a FIFO or device?)")
         if p.is_file() and p.stat().st_size == 0:
             return Rejection(input_id, source, self.name, "zero_length", "the file is empty (0 bytes)")
         try:

@@ -17,12 +17,15 @@ Curated clips carry no states/objects/events (those keys are absent) and a `prov
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
 from .camera import Camera
+from .jsonfile import load_json
 from .objects import ObjectSpec, StaticSpec
 from .shards import json_bytes, npz_bytes, npz_load
 from .video import decode_mp4, encode_mp4
@@ -90,16 +93,26 @@ class Clip:
         return out
 
     @classmethod
-    def from_sample(cls, key: str, members: dict[str, bytes], decode: bool = True) -> Clip:
-        """Rebuild a clip from shard members; frames from frames.npz if present, else the decoded mp4."""
-        import json
-
-        meta = json.loads(members["json"])
+    def from_sample(cls, key: str, members: dict[str, bytes], decode: bool = True, where: str | Path = "") -> Clip:
+        """Rebuild a clip from shard members; frames from frames.npz if present, else the decoded mp4.
+        A member that does not read is a ValueError naming `where` (the shard) and the member."""
+        at = f"{where}: {key}" if where else key
+        if "json" not in members:
+            raise ValueError(f"{at}: no {key}.json member (the clip's record)")
+        meta = load_json(members["json"], f"{at}.json")
+        if not isinstance(meta, dict):
+            raise ValueError(f"{at}.json: expected a JSON object, got {type(meta).__name__}")
         frames = np.zeros((0,), dtype=np.uint8)
-        if decode:
-            if "frames.npz" in members:
-                frames = npz_load(members["frames.npz"])["frames"]
-            else:
-                frames, _ = decode_mp4(members["mp4"])
-        masks = npz_load(members["masks.npz"])["masks"] if "masks.npz" in members else None
+        try:
+            if decode:
+                if "frames.npz" in members:
+                    frames = npz_load(members["frames.npz"])["frames"]
+                elif "mp4" in members:
+                    frames, _ = decode_mp4(members["mp4"], name=f"{at}.mp4")
+                else:
+                    raise ValueError("no video member (KEY.mp4 or KEY.frames.npz)")
+            masks = npz_load(members["masks.npz"])["masks"] if "masks.npz" in members else None
+        except (ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            msg = str(e)
+            raise ValueError(msg if msg.startswith(str(at)) else f"{at}: unreadable member ({msg})") from None
         return cls(key=key, frames=frames, masks=masks, meta=meta)

@@ -6,7 +6,7 @@ reads just that clip's bytes. Member names are never used as file paths."""
 
 from __future__ import annotations
 
-import tarfile
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +16,18 @@ from torch.utils.data import Dataset
 
 from .clip import Clip
 from .manifest import SPLITS, read_manifest
+from .shards import shard_members
+
+
+def check_shard_name(value, key: str, manifest: Path) -> str:
+    """A manifest's `shard` value is the bare file name of a tar in DATASET/shards/ (what simulate
+    and curate write). Anything else (a sub-path, '..', an absolute path) could point outside the
+    dataset folder and is refused, naming the manifest row."""
+    if (not isinstance(value, str) or not value or value in (".", "..") or "/" in value or "\\" in value
+            or "\0" in value or Path(value).is_absolute()):
+        raise ValueError(f"{manifest}: row {key!r}: shard {value!r} is not a plain file name in shards/ "
+                         "(a manifest names shards by file name only)")
+    return value
 
 
 class ClipStore:
@@ -25,32 +37,32 @@ class ClipStore:
         self.root = Path(root)
         if split not in SPLITS:
             raise ValueError(f"split: {split!r} is not one of {SPLITS}")
+        manifest = self.root / "manifest.parquet"
         table = read_manifest(self.root).to_pylist()
+        check_unique_keys(table, manifest)
         rows = [r for r in table if r["split"] == split and (scenarios is None or r.get("scenario") in scenarios)]
         if not rows:
-            have = sorted({r["split"] for r in table})
+            have = sorted({str(r["split"]) for r in table})
             raise ValueError(f"{self.root}: split {split!r} has no clips"
                              + (f" for scenarios {scenarios}" if scenarios else "") + f" (splits present: {have})")
+        for r in rows:
+            check_shard_name(r["shard"], r["key"], manifest)
         self.rows = rows
         self.split = split
         self._index: dict[str, dict[str, tuple[str, int, int]]] = {}
         for shard in sorted({r["shard"] for r in rows}):
             self._index_shard(shard)
-        missing = [r["key"] for r in rows if r["key"] not in self._index]
+        missing = [r for r in rows if r["key"] not in self._index]
         if missing:
-            raise ValueError(f"{self.root}: {len(missing)} clips of the manifest are not in their shards "
-                             f"(first: {missing[0]})")
+            raise ValueError(f"{self.root / 'shards' / missing[0]['shard']}: clip {missing[0]['key']!r} of the "
+                             f"manifest is not in its shard ({len(missing)} clip(s) missing; truncated shard?)")
 
     def _index_shard(self, shard: str) -> None:
         path = self.root / "shards" / shard
-        if not path.exists():
+        if not path.is_file():
             raise FileNotFoundError(f"{path}: shard named in the manifest is missing")
-        with tarfile.open(path, "r") as tar:
-            for info in tar:
-                if not info.isfile():
-                    continue
-                key, _, ext = info.name.rsplit("/", 1)[-1].partition(".")
-                self._index.setdefault(key, {})[ext] = (str(path), info.offset_data, info.size)
+        for key, ext, offset, size in shard_members(path):
+            self._index.setdefault(key, {})[ext] = (str(path), offset, size)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -63,12 +75,36 @@ class ClipStore:
                 out[ext] = f.read(size)
         return out
 
+    def digest(self, i: int) -> str:
+        """sha256 of clip i's stored bytes (every member, by extension): names its content, so a
+        result computed from it is reused only for the same clip (a dataset regenerated at the same
+        path, with the same keys, has other digests)."""
+        h = hashlib.sha256()
+        for ext, data in sorted(self.members(i).items()):
+            h.update(f"{ext}:{len(data)}:".encode())
+            h.update(data)
+        return h.hexdigest()
+
     def clip(self, i: int, decode: bool = True) -> Clip:
-        return Clip.from_sample(self.rows[i]["key"], self.members(i), decode=decode)
+        """Clip i; a member that does not read (bad KEY.json, garbage video) is a ValueError naming
+        the shard and the member."""
+        key = self.rows[i]["key"]
+        shard = self.root / "shards" / self.rows[i]["shard"]
+        return Clip.from_sample(key, self.members(i), decode=decode, where=shard)
 
     def __iter__(self) -> Iterator[Clip]:
         for i in range(len(self)):
             yield self.clip(i)
+
+
+def check_unique_keys(rows: list[dict], manifest: Path) -> None:
+    """Two manifest rows with one key would count (and score) a clip twice: refused, naming it."""
+    seen: set = set()
+    for r in rows:
+        if r["key"] in seen:
+            raise ValueError(f"{manifest}: clip key {r['key']!r} appears more than once; a manifest lists "
+                             "each clip once")
+        seen.add(r["key"])
 
 
 class ClipDataset(Dataset):

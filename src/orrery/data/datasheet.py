@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import yaml
-
+from ..config import load_yaml
 from .atomic import atomic_path, write_text
 from .manifest import SPLITS, read_manifest
 
@@ -57,8 +56,8 @@ def write_datasheet(root: str | Path) -> Path:
     """Write `datasheet.md` (and `datasheet/*.png`) into a dataset folder; returns its path."""
     root = Path(root)
     rows = read_manifest(root).to_pylist()
-    spec = yaml.safe_load((root / "spec.yaml").read_text()) if (root / "spec.yaml").exists() else {}
-    rejected = read_manifest(root / "rejected.parquet").to_pylist() if (root / "rejected.parquet").exists() else []
+    spec = (load_yaml(root / "spec.yaml", "spec") or {}) if (root / "spec.yaml").exists() else {}
+    rejected = read_manifest(root / "rejected.parquet", ("key",)).to_pylist() if (root / "rejected.parquet").exists() else []
     figs = _histograms(rows, root / "datasheet")
     video = spec.get("video", {})
     scenarios = sorted({r.get("scenario") or "?" for r in rows})

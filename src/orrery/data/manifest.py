@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from .atomic import atomic_path
 
 SPLITS = ("train", "val", "test", "test_ood")
+REQUIRED = ("key", "split", "shard")  # the columns every reader relies on
 
 
 def write_manifest(path: str | Path, rows: list[dict]) -> None:
@@ -25,10 +26,28 @@ def write_manifest(path: str | Path, rows: list[dict]) -> None:
         pq.write_table(table, tmp)
 
 
-def read_manifest(path: str | Path) -> pa.Table:
+def read_manifest(path: str | Path, required: tuple[str, ...] = REQUIRED) -> pa.Table:
+    """The manifest of a dataset folder (or a Parquet file of rows): a file that is not Parquet, a
+    missing column or a key column that is not text is one ValueError naming the file."""
     path = Path(path)
     if path.is_dir():
         path = path / "manifest.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path}: no manifest; is this a dataset folder made by `orrery simulate` or `orrery curate`?")
-    return pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as e:
+        reason = " ".join(str(e).split())
+        raise ValueError(f"{path}: not a readable Parquet manifest ({reason[:200]})") from None
+    missing = [c for c in required if c not in table.column_names]
+    if missing:
+        raise ValueError(f"{path}: manifest has no column {missing[0]!r} (columns: "
+                         f"{', '.join(table.column_names[:12])}); was it written by `orrery simulate` or `orrery curate`?")
+    for c in ("key", "split"):
+        if c not in table.column_names:
+            continue
+        if not pa.types.is_string(table.schema.field(c).type) and not pa.types.is_large_string(table.schema.field(c).type):
+            raise ValueError(f"{path}: manifest column {c!r} holds {table.schema.field(c).type}, expected text")
+    if "key" in table.column_names and table.column("key").null_count:
+        raise ValueError(f"{path}: manifest column 'key' has empty rows")
+    return table

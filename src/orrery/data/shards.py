@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import tarfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,22 +35,39 @@ def write_shard(path: str | Path, samples: Iterable[tuple[str, dict[str, bytes]]
     return n
 
 
+def shard_members(path: str | Path) -> Iterator[tuple[str, str, int, int]]:
+    """(key, extension, data offset, size) of every regular member of a tar shard, from its
+    headers alone. Member names are never used as paths: only the part after the last '/' is read,
+    as KEY.EXT. A bad header, a truncated file or a member reaching past the end of the file is a
+    ValueError naming the shard."""
+    path = Path(path)
+    try:
+        end = path.stat().st_size
+        with tarfile.open(path, "r") as tar:
+            for info in tar:
+                if not info.isfile():
+                    continue
+                if info.offset_data + info.size > end:
+                    raise ValueError(f"{path}: truncated: member {info.name!r} needs {info.size} bytes at "
+                                     f"{info.offset_data}, the file ends at {end}")
+                key, _, ext = info.name.rsplit("/", 1)[-1].partition(".")
+                yield key, ext, info.offset_data, info.size
+    except (tarfile.TarError, EOFError) as e:
+        reason = " ".join(str(e).split())
+        raise ValueError(f"{path}: not a readable tar shard, truncated or damaged ({type(e).__name__}: {reason})") from None
+
+
 def read_shard(path: str | Path) -> Iterator[tuple[str, dict[str, bytes]]]:
     """Samples of one shard in order, as (key, {ext: bytes}). Member names are never used as paths."""
-    import tarfile
-
     current, members = None, {}
-    with tarfile.open(path, "r") as tar:
-        for info in tar:
-            if not info.isfile():
-                continue
-            name = info.name.rsplit("/", 1)[-1]
-            key, _, ext = name.partition(".")
+    with open(path, "rb") as f:
+        for key, ext, offset, size in shard_members(path):
             if key != current and current is not None:
                 yield current, members
                 members = {}
             current = key
-            members[ext] = tar.extractfile(info).read()
+            f.seek(offset)
+            members[ext] = f.read(size)
     if current is not None:
         yield current, members
 

@@ -7,7 +7,12 @@ colour that identifies objects, and it fails on odd sizes."""
 from __future__ import annotations
 
 import io
+import os
+import stat
+import time
+from collections import deque
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import cv2
@@ -15,6 +20,7 @@ import numpy as np
 
 CODECS = ("yuv444p", "lossless")
 _FULL_RANGE = 2  # AVCOL_RANGE_JPEG: 0-255 luma and chroma
+
 
 def rgb_to_yuv444(frames: np.ndarray) -> np.ndarray:
     """uint8 [T, H, W, 3] RGB -> uint8 [T, 3, H, W] planar Y, Cb, Cr: BT.601 full range (JPEG), the
@@ -64,18 +70,125 @@ def encode_mp4(frames: np.ndarray, fps: float, codec: str = "yuv444p", crf: int 
     return buf.getvalue()
 
 
-def decode_mp4(data: bytes | str, max_frames: int | None = None) -> tuple[np.ndarray, float]:
-    """MP4 bytes (or a path) -> (frames uint8 [T, H, W, 3], fps)."""
-    src = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-    frames = []
-    with av.open(src) as container:
+# Bounds on decoding a video from outside (a submission, a context clip, a shard member): what any
+# caller gets unless it asks for less. A read never blocks (non-regular files are refused before
+# they are opened for reading) and decoding stops once the frames a caller needs are in hand.
+MAX_VIDEO_BYTES = 1 << 30  # a file larger than this is refused unread
+MAX_FRAME_PIXELS = 4096 * 4096  # per frame, checked from the stream header before decoding
+MAX_FRAMES = 20_000  # frames decoded from one video
+MAX_HELD_BYTES = 1 << 30  # decoded frames held in memory at once
+DECODE_TIMEOUT_S = 120.0  # wall-clock budget of one decode
+
+
+def read_video_file(path: str | Path, max_bytes: int = MAX_VIDEO_BYTES) -> bytes:
+    """The bytes of a video file, read without ever blocking: the file is opened non-blocking and
+    must be a regular file (a FIFO, socket or device is refused: reading one can wait forever), no
+    larger than `max_bytes`. Errors are one ValueError (or OSError) naming the path."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(path)) from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{path}: not a regular file ({_kind(st.st_mode)}); give a video file")
+        if st.st_size > max_bytes:
+            raise ValueError(f"{path}: {st.st_size} bytes, more than the {max_bytes} a video may have")
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"{path}: more than the {max_bytes} bytes a video may have")
+    return data
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
+def decode_video(data: bytes, name: str | Path = "video", *, first: int | None = None, last: int | None = None,
+                 max_frames: int = MAX_FRAMES, max_pixels: int = MAX_FRAME_PIXELS,
+                 max_held_bytes: int = MAX_HELD_BYTES, timeout_s: float = DECODE_TIMEOUT_S) -> tuple[np.ndarray, float]:
+    """Video bytes -> (frames uint8 [T, H, W, 3], fps), bounded: the first `first` frames (decoding
+    stops there), or the last `last` (a rolling window), or all; never more than `max_frames`
+    decoded, frames larger than `max_pixels` refused from the header, at most `max_held_bytes` of
+    frames held, at most `timeout_s` spent. Every failure is one ValueError naming `name`."""
+    if first is not None and last is not None:
+        raise ValueError("decode_video: give `first` or `last`, not both")
+    keep = first if first is not None else last
+    deadline = time.monotonic() + timeout_s
+    try:
+        container = av.open(io.BytesIO(data))
+    except (av.error.FFmpegError, ValueError, OSError) as e:
+        raise ValueError(f"{name}: not a video ({_reason(e)})") from None
+    with container:
+        if not container.streams.video:
+            what = "audio only" if container.streams.audio else "no stream of any kind"
+            raise ValueError(f"{name}: no video stream ({what})")
         stream = container.streams.video[0]
+        w, h = stream.codec_context.width, stream.codec_context.height
+        if w * h > max_pixels:
+            raise ValueError(f"{name}: frames of {w}x{h} pixels, more than the {max_pixels} allowed")
+        held = min(keep or max_frames, max_frames)  # frames in memory at once
+        if w * h and held * w * h * 3 > max_held_bytes:
+            if keep is not None:
+                raise ValueError(f"{name}: {keep} frames of {w}x{h} would take more than {max_held_bytes} bytes")
+            held = max(1, max_held_bytes // (w * h * 3))
         stream.thread_type = "AUTO"
         fps = float(stream.average_rate or stream.guessed_rate or 0.0)
-        for frame in container.decode(stream):
-            frames.append(frame.to_ndarray(format="rgb24"))
-            if max_frames is not None and len(frames) >= max_frames:
-                break
+        frames: deque[np.ndarray] = deque(maxlen=last) if last is not None else deque()
+        size = None
+        n = 0
+        try:
+            for frame in container.decode(stream):
+                if (frame.width, frame.height) != size:
+                    if size is not None or frame.width * frame.height > max_pixels:
+                        raise ValueError(f"frame {n} is {frame.width}x{frame.height}"
+                                         + (f" after {size[0]}x{size[1]}" if size else ", too large"))
+                    size = (frame.width, frame.height)
+                n += 1
+                if n > (max_frames if last is not None else held):
+                    raise ValueError(f"more than {max_frames if last is not None else held} frames"
+                                     + (" fit in memory" if held < max_frames and last is None else ""))
+                frames.append(frame.to_ndarray(format="rgb24"))
+                if first is not None and n >= first:
+                    break  # decoding stops once the frames needed are in hand
+                if time.monotonic() > deadline:
+                    raise ValueError(f"decoding took more than {timeout_s:g} s")
+        except (av.error.FFmpegError, ValueError, OSError, IndexError) as e:
+            raise ValueError(f"{name}: cannot decode video ({_reason(e)})") from None
     if not frames:
-        raise ValueError("video has no decodable frames")
-    return np.stack(frames), fps
+        raise ValueError(f"{name}: video has no decodable frames")
+    return np.stack(list(frames)), fps
+
+
+def probe_video(data: bytes, name: str | Path = "video") -> dict:
+    """The video stream's header, before any decoding: {width, height, fps}. One ValueError naming
+    `name` when there is no video stream (audio only, garbage)."""
+    try:
+        container = av.open(io.BytesIO(data))
+    except (av.error.FFmpegError, ValueError, OSError) as e:
+        raise ValueError(f"{name}: not a video ({_reason(e)})") from None
+    with container:
+        if not container.streams.video:
+            what = "audio only" if container.streams.audio else "no stream of any kind"
+            raise ValueError(f"{name}: no video stream ({what})")
+        stream = container.streams.video[0]
+        return {"width": int(stream.codec_context.width), "height": int(stream.codec_context.height),
+                "fps": float(stream.average_rate or stream.guessed_rate or 0.0)}
+
+
+def _reason(e: BaseException) -> str:
+    return " ".join(str(e).split())[:200] or type(e).__name__
+
+
+def decode_mp4(data: bytes | str | Path, max_frames: int | None = None, name: str | Path | None = None
+               ) -> tuple[np.ndarray, float]:
+    """MP4 bytes (or a path) -> (frames uint8 [T, H, W, 3], fps): `decode_video` with the default
+    bounds; a path is read with `read_video_file` (no FIFOs, devices or oversized files)."""
+    if not isinstance(data, (bytes, bytearray)):
+        name = name or data
+        data = read_video_file(data)
+    return decode_video(bytes(data), name or "video", first=max_frames)

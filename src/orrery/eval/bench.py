@@ -11,14 +11,18 @@ frames it has."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 
-from ..data.atomic import write_bytes, write_text
+from ..data.atomic import clean_temporaries, replace_set, write_bytes, write_text
+from ..data.jsonfile import read_json
+from ..data.lock import folder_lock
 from ..data.shards import npz_bytes, npz_load
-from ..data.video import decode_mp4, encode_mp4
+from ..data.video import decode_mp4, decode_video, encode_mp4, probe_video, read_video_file
 from .scoring import score_clip
+from .truth import truth_problem
 
 VIDEO_EXTS = (".mp4", ".webm", ".mkv", ".mov", ".avi", ".gif")
 
@@ -43,13 +47,21 @@ Objects are identified by colour: keep each object's colour and the black backgr
 
 def bench_export(data_dir: str | Path, split: str, out: str | Path, context: int = 4, horizon: int = 12,
                  start: int = 0, limit: int | None = None, progress: bool = True) -> dict:
-    """Export one split as a benchmark folder; resumes (items already written are kept)."""
-    from ..data.dataset import ClipStore
-
+    """Export one split as a benchmark folder; resumes (items already written are kept). One export
+    at a time writes `out` (`folder_lock`)."""
     if context < 1 or horizon < 1 or start < 0:
         raise ValueError(f"context >= 1, horizon >= 1, start >= 0 required; got {context}, {horizon}, {start}")
-    store = ClipStore(data_dir, split)
     out = Path(out)
+    with folder_lock(out, "bench export"):
+        clean_temporaries(out)
+        return _export(data_dir, split, out, context, horizon, start, limit, progress)
+
+
+def _export(data_dir: str | Path, split: str, out: Path, context: int, horizon: int, start: int,
+            limit: int | None, progress: bool) -> dict:
+    from ..data.dataset import ClipStore
+
+    store = ClipStore(data_dir, split)
     n = len(store) if limit is None else min(limit, len(store))
     items, skipped, sizes, fpss = [], [], set(), set()
     from rich.progress import Progress
@@ -86,8 +98,9 @@ def _export_one(clip, out: Path, start: int, context: int, horizon: int, items: 
     if clip.frames.shape[0] < need:
         skipped.append({"key": key, "reason": f"{clip.frames.shape[0]} frames < {need}"})
         return
-    if "states" not in clip.meta:
-        skipped.append({"key": key, "reason": "no simulated states (curated clip): nothing to score against"})
+    problem = truth_problem(clip.meta, start, need)
+    if problem is not None:  # a curated clip, or ground truth that cannot score: nothing to score against
+        skipped.append({"key": key, "reason": problem[0]})
         return
     ctx = clip.frames[start:start + context]
     truth = clip.frames[start + context:start + need]
@@ -114,9 +127,20 @@ def _export_one(clip, out: Path, start: int, context: int, horizon: int, items: 
 def _find_video(folder: Path, key: str) -> Path | None:
     for ext in VIDEO_EXTS:
         p = folder / f"{key}{ext}"
-        if p.exists():
+        if os.path.lexists(p):
             return p
     return None
+
+
+def read_submission(path: Path, skip: int, need_s: float, target_fps: float) -> tuple[np.ndarray, float]:
+    """The frames of one submitted video that scoring uses, bounded: a file that is not a regular
+    file (a FIFO would block) or is too large is refused unread; decoding stops after `skip` frames
+    plus those covering `need_s` seconds at the video's own rate."""
+    data = read_video_file(path)
+    fps = probe_video(data, path)["fps"]
+    rate = fps if fps > 0 else target_fps
+    first = skip + int(np.ceil(need_s * rate)) + 2
+    return decode_video(data, path, first=first)
 
 
 def conform(frames: np.ndarray, fps: float, size: int, target_fps: float, horizon: int) -> tuple[np.ndarray, list[str]]:
@@ -141,23 +165,39 @@ def conform(frames: np.ndarray, fps: float, size: int, target_fps: float, horizo
 
 def bench_score(bench: str | Path, videos: str | Path, out: str | Path, skip: int = 0, progress: bool = True) -> dict:
     """Score every video of `videos` against the benchmark `bench`; writes metrics.parquet,
-    summary.json (with each video's status) and report.html into `out`."""
-    from ..report.html import write_report
+    summary.json (with each video's status) and report.html into `out`, replaced as one set.
+    One scoring at a time writes `out` (`folder_lock`)."""
+    if skip < 0:
+        raise ValueError(f"--skip: must be >= 0, got {skip}")
+    out = Path(out)
+    with folder_lock(out, "bench score"):
+        clean_temporaries(out)
+        return _score(Path(bench), Path(videos), out, skip, progress)
+
+
+def _score(bench: Path, videos: Path, out: Path, skip: int, progress: bool) -> dict:
+    from ..report.html import report_files
     from .summary import json_safe, summarise, write_metrics
 
-    bench, videos, out = Path(bench), Path(videos), Path(out)
     info_path = bench / "bench.json"
     if not info_path.exists():
         raise FileNotFoundError(f"{bench}: no bench.json; make the folder with `orrery bench export`")
-    info = json.loads(info_path.read_text())
-    keys, h, tc = info["keys"], int(info["horizon"]), int(info["context"])
-    status: dict[str, list[str]] = {"ok": [], "short": [], "missing": [], "unreadable": [], "extra": []}
+    info = read_json(info_path)
+    try:
+        keys, h, tc = [str(k) for k in info["keys"]], int(info["horizon"]), int(info["context"])
+        size, target_fps, start = int(info["size"]), float(info["fps"]), int(info["start"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{info_path}: not a benchmark description ({type(e).__name__}: {e})") from None
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{info_path}: an item key appears more than once")
+    status: dict[str, list[str]] = {"ok": [], "short": [], "missing": [], "unreadable": [], "extra": [],
+                                    "unscorable": []}
     notes: dict[str, str] = {}
     rows: list[dict] = []
     examples = {}
     known = set(keys)
     for p in sorted(videos.iterdir()):
-        if p.is_file() and p.suffix.lower() in VIDEO_EXTS and p.stem not in known:
+        if p.suffix.lower() in VIDEO_EXTS and p.stem not in known:
             status["extra"].append(p.name)
     from rich.progress import Progress
 
@@ -165,33 +205,40 @@ def bench_score(bench: str | Path, videos: str | Path, out: str | Path, skip: in
         task = bar.add_task("scoring videos", total=len(keys))
         for key in keys:
             bar.advance(task)
+            if "/" in key or key in (".", ".."):
+                raise ValueError(f"{info_path}: item key {key!r} is not a plain name")
             path = _find_video(videos, key)
             if path is None:
                 status["missing"].append(key)
                 continue
+            meta = read_json(bench / "answers" / f"{key}.json")
+            problem = truth_problem(meta, start, start + tc + h) if isinstance(meta, dict) else ("not a record", "clip")
+            if problem is not None:  # the answer key cannot score this item: said, not averaged away
+                status["unscorable"].append(key)
+                notes[key] = problem[0]
+                continue
             try:
-                frames, fps = decode_mp4(str(path))
-            except Exception as e:  # any decoder failure is this video's problem, not the run's
+                frames, fps = read_submission(path, skip, (h + 1) / target_fps, target_fps)
+            except (ValueError, OSError) as e:  # this video's problem, not the run's: listed
                 status["unreadable"].append(key)
-                notes[key] = f"{type(e).__name__}: {e}"[:200]
+                notes[key] = str(e)[:300]
                 continue
             frames = frames[skip:]
-            pred, what = conform(frames, fps, int(info["size"]), float(info["fps"]), h)
+            pred, what = conform(frames, fps, size, target_fps, h)
             if what:
                 notes[key] = "; ".join(what)
             if pred.shape[0] == 0:
                 status["short"].append(key)
                 notes[key] = (notes.get(key, "") + "; no frames left").strip("; ")
                 continue
-            meta = json.loads((bench / "answers" / f"{key}.json").read_text())
             ans = npz_load((bench / "answers" / f"{key}.npz").read_bytes())
-            ctx, _ = decode_mp4(str(bench / "context" / f"{key}.mp4"))
+            ctx, _ = decode_mp4(bench / "context" / f"{key}.mp4", max_frames=tc)
             hh = pred.shape[0]
             truth = ans["truth"][:hh]
             masks = ans.get("masks")
             # masks hold rows 0..start+tc+h of the clip; score_clip indexes them by clip frame
             for name, p in (("submission", pred), ("floor", truth)):
-                for r in score_clip(meta, ctx, p, truth, int(info["start"]), masks):
+                for r in score_clip(meta, ctx, p, truth, start, masks):
                     r.update(model=name, key=key, split=info["split"], scenario=meta.get("scenario", ""))
                     rows.append(r)
             if hh < h:
@@ -201,15 +248,17 @@ def bench_score(bench: str | Path, videos: str | Path, out: str | Path, skip: in
                 status["ok"].append(key)
             if len(examples) < 32:
                 examples[key] = (ctx, truth, pred)
-    out.mkdir(parents=True, exist_ok=True)
     result = {"out": str(out), "status": status, "notes": notes, "bench": str(bench), "videos": str(videos)}
+    files: dict = {"metrics.parquet": None, "report.html": None, "model_card.md": None}
     if rows:
-        write_metrics(out / "metrics.parquet", rows)
         stamp = {"model": "submission", "data": str(bench), "split": info["split"], "context": tc, "horizon": h,
-                 "start": int(info["start"])}
-        skipped = [{"key": k, "reason": s} for s in ("missing", "unreadable") for k in status[s]]
+                 "start": start}
+        skipped = [{"key": k, "reason": notes.get(k, s), "scored": "no"}
+                   for s in ("missing", "unreadable", "unscorable") for k in status[s]]
         summary = summarise(rows, stamp, skipped, main="submission")
         result["summary"] = summary
-        write_report(out / "report.html", summary, rows, examples)
-    write_text(out / "summary.json", json.dumps(json_safe(result), indent=1, allow_nan=False))
+        files["metrics.parquet"] = lambda tmp: write_metrics(tmp, rows)
+        files.update(report_files(summary, examples))
+    files["summary.json"] = json.dumps(json_safe(result), indent=1, allow_nan=False)
+    replace_set(out, files, marker="summary.json")  # never new metrics beside an old summary
     return result

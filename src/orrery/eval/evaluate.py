@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,8 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from ..config import Config, validate
-from ..data.atomic import write_text
+from ..data.atomic import clean_temporaries, replace_set
+from ..data.lock import folder_lock
 from ..models.base import Condition, Layout, WorldModel
 from .scoring import score_clip
 
@@ -41,6 +42,10 @@ class EvalConfig(Config):
     batch_size: int = Field(8, ge=1, description="clips rolled out together (scores do not depend on it)")
     baselines: tuple[str, ...] = Field(DEFAULT_BASELINES, description="scored beside the model")
     limit: int = Field(0, ge=0, description="evaluate at most this many clips (0 = all)")
+    seed: int = Field(0, ge=0, description="sampling seed of a run-folder model (each clip's noise derives "
+                                           "from it and the clip's key)")
+    model_settings: tuple[str, ...] = Field((), description="inference settings of a run-folder model, "
+                                                            "e.g. ['steps=2']")
 
     @field_validator("baselines")
     @classmethod
@@ -67,41 +72,44 @@ def _slug(name: str) -> str:
 def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str | Path,
              cfg: EvalConfig | None = None, *, progress: bool = True, report: bool = True, **settings) -> dict:
     """Evaluate `model` (a WorldModel, `baseline:NAME` or a run folder) on one split; returns the
-    summary. `settings` (context=, horizon=, start=, baselines=, batch_size=, limit=) change `cfg`."""
+    summary. `settings` (context=, horizon=, start=, baselines=, batch_size=, limit=, seed=,
+    model_settings=) change `cfg`. One evaluation at a time writes `out` (`folder_lock`)."""
+    base = (cfg or EvalConfig()).model_dump()
+    cfg = validate(EvalConfig, {**base, **{k: (tuple(v) if k in ("baselines", "model_settings") else v)
+                                           for k, v in settings.items() if v is not None}})
+    out = Path(out)
+    with folder_lock(out, "evaluation"):
+        return _evaluate(model, Path(data_dir), split, out, cfg, progress, report)
+
+
+def _evaluate(model: WorldModel | str, data_dir: Path, split: str, out: Path, cfg: EvalConfig, progress: bool,
+              report: bool) -> dict:
     from ..data.dataset import ClipStore
     from ..models.baselines import make_baseline
     from .loading import resolve_model
+    from .record import Parts, check_record, make_record
+    from .truth import truth_problem
 
-    base = (cfg or EvalConfig()).model_dump()
-    cfg = validate(EvalConfig, {**base, **{k: (tuple(v) if k == "baselines" else v) for k, v in settings.items()
-                                           if v is not None}})
     context, horizon, start, batch_size = cfg.context, cfg.horizon, cfg.start, cfg.batch_size
     limit = cfg.limit or None
     truth: dict[str, dict] = {}  # clip key -> states, for the oracle alone; filled batch by batch
-    wm = resolve_model(model, truth) if isinstance(model, str) else model
+    wm = resolve_model(model, truth, cfg.seed, cfg.model_settings) if isinstance(model, str) else model
     model_name = model if isinstance(model, str) else getattr(wm, "name", type(wm).__name__)
     comparisons: dict[str, Callable] = {}
     for b in cfg.baselines:
         if f"baseline:{b}" != model_name:
             comparisons[f"baseline:{b}"] = make_baseline(b, truth).rollout
-    out = Path(out)
+    clean_temporaries(out)
     parts = out / "parts"
     parts.mkdir(parents=True, exist_ok=True)
-    stamp = {"model": model_name, "data": str(Path(data_dir).resolve()), "split": split, "context": context,
-             "horizon": horizon, "start": start}
-    checkpoint = _checkpoint_of(wm)
-    stamp_path = parts / "run.json"
-    if stamp_path.exists():
-        old = json.loads(stamp_path.read_text())
-        if old != stamp:
-            raise ValueError(f"{out}: holds results of another evaluation ({stamp_path}); use another --out")
-        if (parts / "checkpoint.json").exists() and json.loads((parts / "checkpoint.json").read_text()) != checkpoint:
-            # the same run folder was trained further: its old per-clip results are stale
-            shutil.rmtree(parts / _slug(model_name), ignore_errors=True)
-    write_text(stamp_path, json.dumps(stamp, indent=1))
-    write_text(parts / "checkpoint.json", json.dumps(checkpoint))
-
     store = ClipStore(data_dir, split)
+    scored = {"context": context, "horizon": horizon, "start": start, "baselines": list(cfg.baselines),
+              "seed": cfg.seed, "model_settings": list(cfg.model_settings)}
+    check_record(parts, make_record(model_name, wm, split, data_dir, scored), _slug(model_name), out,
+                 say=lambda line: print(line, file=sys.stderr))
+    stamp = {"model": model_name, "data": str(data_dir.resolve()), "split": split, "context": context,
+             "horizon": horizon, "start": start}
+
     n = len(store) if limit is None else min(limit, len(store))
     models: dict[str, Callable] = {model_name: wm.rollout, **comparisons}
     rows: list[dict] = []
@@ -110,8 +118,8 @@ def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str
     need = start + context + horizon
     action_dim = int(getattr(wm, "action_dim", 0) or 0)
 
-    def done_path(name: str, key: str) -> Path:
-        return parts / _slug(name) / f"{key}.json"
+    done = Parts(parts)
+    digests: dict[str, str] = {}  # clip key -> sha256 of its stored bytes
 
     from rich.progress import Progress
 
@@ -120,52 +128,45 @@ def evaluate(model: WorldModel | str, data_dir: str | Path, split: str, out: str
         batch: list = []
         for i in range(n):
             clip = store.clip(i)
+            digests[clip.key] = store.digest(i)
+            problem = truth_problem(clip.meta, start, need)
             if clip.frames.shape[0] < need:
-                skipped.append({"key": clip.key, "reason": f"{clip.frames.shape[0]} frames < start + context + horizon = {need}"})
+                skipped.append({"key": clip.key, "reason": f"{clip.frames.shape[0]} frames < start + context + "
+                                                           f"horizon = {need}", "scored": "no"})
+            elif problem is not None and problem[1] == "clip":
+                skipped.append({"key": clip.key, "reason": problem[0], "scored": "no"})
             else:
+                if problem is not None:  # no states: scored on images, said so
+                    skipped.append({"key": clip.key, "reason": problem[0], "scored": "image metrics only"})
                 batch.append(clip)
             if len(batch) == batch_size or (i == n - 1 and batch):
                 truth.clear()
                 truth.update({c.key: c.meta.get("states") for c in batch})
-                rows += _run_batch(batch, models, cfg, done_path, examples, action_dim)
+                rows += _run_batch(batch, models, cfg, done, digests, examples, action_dim)
                 batch = []
             bar.advance(task)
 
     if not rows:
         raise ValueError(f"{data_dir}: no clip of split {split!r} could be evaluated"
-                         + (f" ({skipped[0]['reason']})" if skipped else ""))
+                         + (f" ({skipped[0]['key']}: {skipped[0]['reason']})" if skipped else ""))
     from .summary import json_safe, summarise, write_metrics
 
-    write_metrics(out / "metrics.parquet", rows)
     summary = summarise(rows, stamp, skipped, main=model_name)
-    write_text(out / "summary.json", json.dumps(json_safe(summary), indent=1, allow_nan=False))
+    files: dict = {"metrics.parquet": lambda tmp: write_metrics(tmp, rows),
+                   "summary.json": json.dumps(json_safe(summary), indent=1, allow_nan=False),
+                   "report.html": None, "model_card.md": None}
     if report:
-        from ..report.html import write_report
+        from ..report.html import report_files
 
-        write_report(out / "report.html", summary, rows, examples.frames, model=wm)
+        files.update(report_files(summary, examples.frames, model=wm))
+    replace_set(out, files, marker="summary.json")  # the set is replaced whole: summary.json last
     return summary
 
 
-def _checkpoint_of(model) -> str | None:
-    """Which weights a run-folder model holds (its latest checkpoint sidecar's name and creation
-    time), so a run trained further is not scored from stale per-clip results; None otherwise."""
-    run = getattr(model, "run_dir", None)
-    if run is None:
-        return None
-    sidecars = sorted(Path(run, "checkpoints").glob("step-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
-    if not sidecars:
-        return None
-    try:
-        created = json.loads(sidecars[-1].read_text()).get("created", "")
-    except (OSError, ValueError):
-        created = ""
-    return f"{sidecars[-1].stem} {created}"
-
-
-def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_path, examples: Examples,
-               action_dim: int = 0) -> list[dict]:
-    """Score a batch of clips for the floor and every model; per-clip results already on disk
-    (a resumed run) are read back instead of recomputed."""
+def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done, digests: dict[str, str],
+               examples: Examples, action_dim: int = 0) -> list[dict]:
+    """Score a batch of clips for the floor and every model; per-clip results already on disk for
+    the same clip bytes (a resumed run) are read back instead of recomputed."""
     s, tc, h = cfg.start, cfg.context, cfg.horizon
     main = next(iter(models))
     by_size: dict[tuple, list] = {}
@@ -178,7 +179,8 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_p
         cond = Condition(text=[(c.captions[0] if c.captions else "") for c in group],
                          actions=_actions(group, s, tc, h, action_dim), layouts=[Layout.from_meta(c.meta, s) for c in group])
         for name, rollout in [(FLOOR, None), *models.items()]:
-            todo = [j for j, c in enumerate(group) if not done_path(name, c.key).exists()]
+            kept = {c.key: done.load(_slug(name), c.key, digests[c.key]) for c in group}
+            todo = [j for j, c in enumerate(group) if kept[c.key] is None]
             made: dict[int, np.ndarray] = {}
             if todo:
                 if rollout is None:
@@ -192,9 +194,10 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done_p
                 clip_rows = score_clip(c.meta, ctx[j], p, truth[j], s, c.masks)
                 for r in clip_rows:
                     r.update(model=name, key=c.key, split=c.split, scenario=c.scenario)
-                write_text(done_path(name, c.key), json.dumps(clip_rows, allow_nan=True))
+                done.save(_slug(name), c.key, digests[c.key], clip_rows)
+                kept[c.key] = clip_rows
             for c in group:
-                rows += json.loads(done_path(name, c.key).read_text())
+                rows += kept[c.key]
             if name == main:
                 # the report animates some clips of the model: re-roll those a resumed run skipped
                 want = [j for j, c in enumerate(group) if c.key not in examples.frames]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..checkpoint import CorruptCheckpoint
 from ..models.base import WorldModel
 
 
@@ -11,7 +12,7 @@ class ModelLoadError(ValueError):
     """The model named on the command line cannot be loaded; the message says which and why."""
 
 
-def load_world_model(run_dir: str | Path) -> WorldModel:
+def load_world_model(run_dir: str | Path, seed: int = 0, overrides: tuple[str, ...] = ()) -> WorldModel:
     """A trained world model from its run folder (`config.yaml` + `checkpoints/`).
 
     The world-model part owns the formats: this hook calls `orrery.models.registry.load_world_model`
@@ -26,18 +27,20 @@ def load_world_model(run_dir: str | Path) -> WorldModel:
     from ..models.registry import load_world_model as load
 
     try:
-        return load(run_dir)
+        return load(run_dir, seed=seed, overrides=overrides)
+    except CorruptCheckpoint:
+        raise
     except (KeyError, ValueError, FileNotFoundError) as e:
         raise ModelLoadError(f"{run_dir}: model type {kind!r} is not loadable: {e}") from None
 
 
 def _model_kind(cfg: Path) -> str:
-    import yaml
+    from ..config import ConfigError, load_yaml
 
     try:
-        data = yaml.safe_load(cfg.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise ModelLoadError(f"{cfg}: not valid YAML: {e}") from None
+        data = load_yaml(cfg, "run config") or {}
+    except ConfigError as e:
+        raise ModelLoadError(str(e)) from None
     if not isinstance(data, dict):
         return "unknown"
     if data.get("kind"):
@@ -48,7 +51,7 @@ def _model_kind(cfg: Path) -> str:
     return str(model)
 
 
-def resolve_model(spec: str, truth: dict | None = None) -> WorldModel:
+def resolve_model(spec: str, truth: dict | None = None, seed: int = 0, overrides: tuple[str, ...] = ()) -> WorldModel:
     """`baseline:NAME` -> that baseline (the oracle gets `truth`, clip key -> states); anything else
     is a run folder."""
     from ..models.baselines import BASELINES, make_baseline
@@ -60,4 +63,4 @@ def resolve_model(spec: str, truth: dict | None = None) -> WorldModel:
         except KeyError:
             raise ModelLoadError(f"--model {spec}: unknown baseline {name!r}; choose one of "
                                  f"{', '.join('baseline:' + b for b in BASELINES)}") from None
-    return load_world_model(spec)
+    return load_world_model(spec, seed, overrides)

@@ -100,3 +100,54 @@ def shape_elongation(spec: ObjectSpec) -> float:
     ixy = ((x * y1 + 2 * x * y + 2 * x1 * y1 + x1 * y) * cross).sum() / 24.0 - a * cx * cy
     lam = np.linalg.eigvalsh(np.array([[iyy, ixy], [ixy, ixx]]))
     return float(np.sqrt(lam[1] / lam[0])) if lam[0] > 0 else float("inf")
+
+
+# ---- can this clip be scored? -----------------------------------------------------------------
+
+STATE_NAMES = ("position", "velocity", "angle", "angular_velocity")
+
+
+def truth_problem(meta: dict, start: int, stop: int) -> tuple[str, str] | None:
+    """Why a clip's ground truth cannot score frames [start, stop), or None when it can.
+
+    Returns (reason, scope): scope 'clip' when nothing of it can be scored (a frame rate or camera
+    that is not a positive finite number, states that are NaN, inf, or of the wrong shape), or
+    'physics' when only the image metrics can (no simulated states: a curated clip). Every caller
+    lists such clips in `skipped`, so no clip drops out of a mean unseen."""
+    fps = meta.get("fps")
+    if not isinstance(fps, (int, float)) or isinstance(fps, bool) or not np.isfinite(fps) or fps <= 0:
+        return f"fps {fps!r} is not a positive finite frame rate", "clip"
+    cam = meta.get("camera")
+    if cam is not None:
+        try:
+            c = Camera.from_dict(cam)
+        except (KeyError, TypeError, ValueError):
+            return "camera: not a {x0, y0, extent, size} record", "clip"
+        if not all(np.isfinite([c.x0, c.y0, c.extent])) or c.extent <= 0 or c.size <= 0:
+            return f"camera extent {c.extent!r} / size {c.size!r}: not positive and finite", "clip"
+    states = meta.get("states")
+    if not states:
+        return "no simulated states (curated clip?): scored on image metrics only", "physics"
+    if cam is None:
+        return "states but no camera: positions cannot be placed in the frame", "clip"
+    n_obj = len(meta.get("objects") or [])
+    for name in STATE_NAMES:
+        if name not in states:
+            if name == "position":
+                return "states without positions", "clip"
+            continue
+        try:
+            arr = np.asarray(states[name], dtype=np.float64)
+        except (TypeError, ValueError):
+            return f"states.{name}: not a numeric array", "clip"
+        want = (2,) if name in ("position", "velocity") else ()
+        if arr.ndim != 2 + len(want) or arr.shape[1] != n_obj or arr.shape[2:] != want:
+            return (f"states.{name}: shape {list(arr.shape)}, expected [T, {n_obj}"
+                    + (", 2]" if want else "]")), "clip"
+        if arr.shape[0] < stop:
+            return f"states.{name}: {arr.shape[0]} frames, {stop} needed", "clip"
+        bad = ~np.isfinite(arr[start:stop])
+        if bad.any():
+            frame = start + int(np.argwhere(bad)[0][0])
+            return f"states.{name}: NaN or inf at frame {frame}", "clip"
+    return None

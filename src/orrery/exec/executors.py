@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
+from .children import quiet_worker, sigint_blocked
+
 
 class TaskError(RuntimeError):
     """A task failed; carries its index so the caller can name the input."""
@@ -51,7 +53,9 @@ class InlineExecutor(Executor):
 
 
 class ProcessExecutor(Executor):
-    """A local pool of `workers` processes (spawned: no inherited threads or locks)."""
+    """A local pool of `workers` processes (spawned: no inherited threads or locks). Workers die
+    with this process and leave Ctrl-C to it (`children.quiet_worker`); when the caller stops on an
+    exception (Ctrl-C included), they are terminated rather than waited for."""
 
     kind = "local"
 
@@ -59,7 +63,12 @@ class ProcessExecutor(Executor):
         if workers < 1:
             raise ValueError(f"workers: must be >= 1, got {workers}")
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                         initializer=quiet_worker, initargs=(os.getpid(),))
+
+    def _submit(self, fn, task):
+        with sigint_blocked():  # workers are spawned inside submit: they start with SIGINT blocked
+            return self._pool.submit(fn, task)
 
     def map_unordered(self, fn, tasks):
         pending = {}
@@ -69,7 +78,7 @@ class ProcessExecutor(Executor):
             nxt = next(it, None)
             if nxt is None:
                 break
-            pending[self._pool.submit(fn, nxt[1])] = nxt[0]
+            pending[self._submit(fn, nxt[1])] = nxt[0]
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -82,11 +91,65 @@ class ProcessExecutor(Executor):
                     raise TaskError(i, e) from e
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending[self._pool.submit(fn, nxt[1])] = nxt[0]
+                    pending[self._submit(fn, nxt[1])] = nxt[0]
                 yield i, res
 
     def close(self):
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        """Stop now: cancel queued tasks and terminate the workers (the caller is stopping)."""
+        procs = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+        else:
+            self.terminate()
+
+
+RAY_INSTALL = "pip install 'orrery[ray]'"
+RAY_CONNECT_TIMEOUT_S = 10.0
+
+
+def require_ray() -> None:
+    """RuntimeError (one line, saying how to install it) when Ray is not importable."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("ray") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise RuntimeError(f"--executor ray: Ray is not installed; install it with: {RAY_INSTALL}")
+
+
+def check_reachable(address: str, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> None:
+    """A Ray address that no process answers fails in `timeout_s` with one line, instead of Ray's
+    own retries (which wait for minutes). 'auto' and 'local' are Ray's to resolve."""
+    import socket
+
+    if address in ("auto", "local"):
+        return
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"--ray-address {address}: expected HOST:PORT (or ray://HOST:PORT, auto)")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except TimeoutError:
+        raise TimeoutError(f"--ray-address {address}: no answer within {timeout_s:g} s; is the Ray cluster "
+                           "running and reachable from here?") from None
+    except OSError as e:
+        raise ConnectionError(f"--ray-address {address}: cannot connect ({e.strerror or e}); is the Ray "
+                              "cluster running and reachable from here?") from None
 
 
 class RayExecutor(Executor):
@@ -94,19 +157,20 @@ class RayExecutor(Executor):
 
     kind = "ray"
 
-    def __init__(self, workers: int | None = None, address: str | None = None):
+    def __init__(self, workers: int | None = None, address: str | None = None,
+                 connect_timeout_s: float = RAY_CONNECT_TIMEOUT_S):
         # Ray 2.60 turns on token auth and writes into $HOME by default; local use needs neither.
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        try:
-            import ray
-        except ImportError as e:
-            raise RuntimeError("executor 'ray': Ray is not installed; install orrery[ray]") from e
+        require_ray()
+        import ray
+
         self._ray = ray
         self._tmp: str | None = None
         self._owns = not ray.is_initialized()
         if self._owns:
             if address:
+                check_reachable(address, connect_timeout_s)
                 ray.init(address=address, log_to_driver=False)
             else:
                 self._tmp = tempfile.mkdtemp(prefix="orrery-ray-")

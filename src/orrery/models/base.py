@@ -80,3 +80,45 @@ def check_context(context: np.ndarray, horizon: int) -> None:
         raise ValueError("context: needs at least one frame")
     if horizon < 1:
         raise ValueError(f"horizon: must be >= 1, got {horizon}")
+
+
+def check_trained_size(inputs: dict | None, context: np.ndarray) -> None:
+    """Frames of another size than the model was trained on are refused (a fully convolutional
+    network would run on them, at any cost, and predict garbage). `inputs`: the run's record of
+    its training data (`frame_size` [H, W]); None for runs that did not record it."""
+    size = (inputs or {}).get("frame_size")
+    if size and list(context.shape[2:4]) != list(size):
+        raise ValueError(f"context: frames are {context.shape[3]}x{context.shape[2]} pixels, but the model was "
+                         f"trained on {size[1]}x{size[0]}; resize the clip first")
+
+
+def check_rollout_inputs(model: WorldModel, n_frames: int, size: tuple[int, int], fps: float,
+                         actions: np.ndarray | None, horizon: int, name: str, actions_name: str = "--actions") -> None:
+    """What a user hands `rollout` checked against the model, before any work: at least its
+    context length of frames, its training frame size [H, W] and frame rate (when the run recorded
+    them), and actions of its shape [context + horizon, A] (or none for a model without actions)."""
+    inputs = getattr(model, "inputs", None) or {}
+    tc = int(getattr(model, "context_frames", 1))
+    if n_frames < tc:
+        raise ValueError(f"{name}: {n_frames} frame(s), but the model predicts from {tc} context frames; give a "
+                         f"clip of at least {tc} frames")
+    want = inputs.get("frame_size")
+    if want and list(size) != list(want):
+        raise ValueError(f"{name}: frames are {size[1]}x{size[0]} pixels, but the model was trained on "
+                         f"{want[1]}x{want[0]}; resize the clip first")
+    rate = inputs.get("fps")
+    if rate and fps and abs(fps - rate) > 0.01 * rate:
+        raise ValueError(f"{name}: {fps:g} fps, but the model was trained at {rate:g} fps; resample the clip first")
+    a_dim = int(getattr(model, "action_dim", 0) or 0)
+    if actions is None:
+        if a_dim:
+            raise ValueError(f"{actions_name}: the model was trained with {a_dim} action value(s) per step; give "
+                             f"[{tc} + {horizon}, {a_dim}] actions (context + horizon rows)")
+        return
+    if not a_dim:
+        raise ValueError(f"{actions_name}: the model was trained without actions; leave them out")
+    if actions.ndim != 2 or actions.shape[1] != a_dim or actions.shape[0] < tc + horizon:
+        raise ValueError(f"{actions_name}: expected [{tc + horizon}, {a_dim}] actions (context + horizon rows of "
+                         f"{a_dim} values), got {list(actions.shape)}")
+    if not np.isfinite(actions).all():
+        raise ValueError(f"{actions_name}: contains NaN or inf")

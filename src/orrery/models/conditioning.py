@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .base import Condition, WorldModel, check_context
+from .base import Condition, WorldModel, check_context, check_trained_size
 from .nets.text import HashedTextEncoder
 
 # ---- actions ---------------------------------------------------------------------------------
@@ -158,6 +158,7 @@ class FrameRollout(WorldModel):
     context_frames: int = 1
     action_dim: int = 0
     batch_size: int = 32
+    inputs: dict | None = None  # the run's record of its training data (frame_size, fps, ...), if any
 
     def __init__(self, seed: int = 0, device: str | torch.device = "cpu", batch_size: int = 32):
         self.seed = seed
@@ -183,6 +184,7 @@ class FrameRollout(WorldModel):
         """context uint8 [B, Tc', H, W, 3] -> uint8 [B, horizon, H, W, 3]. Uses the last Tc frames of the
         context (repeating the first frame when Tc' < Tc)."""
         check_context(context, horizon)
+        check_trained_size(self.inputs, context)
         self.check_frames(context)
         cond = condition or Condition()
         b, n_in = context.shape[:2]

@@ -6,7 +6,9 @@ follows training (EMA weights plus the latent normalisation, `RUN/tokenizer.safe
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,9 @@ import torch
 from pydantic import ConfigDict, Field, model_validator
 from torch.utils.data import Dataset
 
-from ..checkpoint import code_version, load_checkpoint, model_weights
+from ..checkpoint import code_version, load_checkpoint, load_weights, model_weights
 from ..config import Config, ConfigError, load, to_dict
+from ..data.lock import folder_lock
 from ..sim.bouncing import bouncing_discs
 from ..tokenizer.checkpoint import save_tokenizer
 from ..tokenizer.config import PRESETS as MODEL_PRESETS
@@ -34,11 +37,11 @@ class TokenizerDataConfig(Config):
     model_config = ConfigDict(frozen=True)
 
     frames: int = Field(0, ge=0, description="frames per training window; 0 = 1 + 2 s_t")
-    synthetic_clips: int = Field(256, ge=1, description="--data synthetic: clips rendered for training "
-                                                        "(and 1/8 as many for validation)")
-    synthetic_frames: int = Field(17, ge=1, description="... their length")
-    size: int = Field(64, ge=1, description="... and side in pixels")
-    objects: int = Field(3, ge=1, description="... discs per clip")
+    synthetic_clips: int = Field(256, ge=1, le=100_000, description="--data synthetic: clips rendered for "
+                                                                     "training (and 1/8 as many for validation)")
+    synthetic_frames: int = Field(17, ge=1, le=10_000, description="... their length")
+    size: int = Field(64, ge=1, le=1024, description="... and side in pixels")
+    objects: int = Field(3, ge=1, le=64, description="... discs per clip")
     cache: bool = Field(True, description="keep decoded dataset clips in memory")
 
 
@@ -166,7 +169,7 @@ def export_tokenizer(run_dir: Path, cfg: TokenizerRunConfig, train_set: Dataset,
     batches, and write RUN/tokenizer.safetensors + .json (config, latent mean/std, step, data)."""
     ckpt = load_checkpoint(run_dir)
     model = VideoTokenizer(cfg.model)
-    model.load_state_dict(model_weights(ckpt))
+    load_weights(model, model_weights(ckpt), run_dir / "checkpoints" / f"step-{ckpt.step}.safetensors")
     model.eval()
     n = min(len(train_set), stat_batches * cfg.train.batch_size)
     batches = (collate_frames([train_set[i] for i in range(j, min(n, j + cfg.train.batch_size))])
@@ -192,9 +195,13 @@ def train_tokenizer(data: str | Path, cfg: TokenizerRunConfig, run_dir: str | Pa
     run_dir = Path(run_dir)
     train_set, val_set, fingerprint = make_datasets(data, cfg)
     model = build_model(cfg.model, cfg.train.seed)
-    result = train(model, train_set, val_set, cfg.train, run_dir, config=cfg, data_fingerprint=fingerprint,
-                   collate_fn=collate_frames, progress=progress, stop_after=stop_after)
-    path = export_tokenizer(run_dir, cfg, train_set, fingerprint)
+    with ExitStack() as stack:
+        if int(os.environ.get("RANK", "0")) == 0:  # the export after training is written under the lock too
+            stack.enter_context(folder_lock(run_dir, "tokenizer training"))
+        result = train(model, train_set, val_set, cfg.train, run_dir, config=cfg, data_fingerprint=fingerprint,
+                       collate_fn=collate_frames, progress=progress, stop_after=stop_after)
+        path = export_tokenizer(run_dir, cfg, train_set, fingerprint)
     return {"run": str(run_dir), "step": result.step, "elapsed_s": result.elapsed_s,
             "samples_per_s": result.samples_per_s, "last": result.last, "tokenizer": str(path),
-            "train_items": len(train_set), "skipped_clips": getattr(train_set, "skipped", 0)}
+            "train_items": len(train_set), "skipped_clips": getattr(train_set, "skipped", 0),
+            "stopped_by": result.stopped_by, "reason": result.reason}

@@ -85,6 +85,21 @@ def clips_of(root: str | Path, split: str) -> list[tuple[np.ndarray, np.ndarray 
     return [(clip.frames, clip.actions, clip.captions) for clip in ClipStore(root, split)]
 
 
+def data_shape(root: str | Path, split: str, clips) -> dict:
+    """What a model trained on these clips expects of its inputs at rollout: frame size [H, W],
+    frame rate (None when the clips disagree or have none) and action values per step."""
+    from ..data.dataset import ClipStore
+
+    sizes = {tuple(int(x) for x in np.asarray(f).shape[1:3]) for f, _, _ in clips}
+    store = ClipStore(root, split)
+    fps = {float(store.clip(i, decode=False).meta.get("fps") or 0.0) for i in range(min(len(store), 16))}
+    acts = {0 if a is None else int(np.asarray(a).shape[-1]) for _, a, _ in clips}
+    rate = fps.pop() if len(fps) == 1 else 0.0
+    return {"frame_size": list(sizes.pop()) if len(sizes) == 1 else None,
+            "fps": rate if 0 < rate < float("inf") else None,
+            "action_dim": acts.pop() if len(acts) == 1 else None}
+
+
 def data_fingerprint(root: str | Path, splits: tuple[str, ...] = ("train", "val")) -> str:
     """sha256 of the manifest rows (keys, shards, parameters) of the splits a model trains on."""
     from ..data.manifest import read_manifest

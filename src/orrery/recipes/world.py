@@ -17,7 +17,7 @@ from pydantic import Field, create_model
 from ..config import Config, ConfigError, load
 from ..models.registry import FAMILIES, Family, check_tokenizer, get_family
 from ..train import TrainConfig, TrainResult, train
-from .windows import Windows, clips_of, collate, data_fingerprint
+from .windows import Windows, clips_of, collate, data_fingerprint, data_shape
 
 
 class DataConfig(Config):
@@ -166,7 +166,9 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     future = getattr(cfg.model, "unroll", 1)
     field = _FIELD[fam.tokenizer]
     a = _action_dim(fam, cfg)
-    windows = Windows(clips_of(data, "train"), tc, future, cfg.data.stride, field, encode, a)
+    clips = clips_of(data, "train")
+    inputs = {"context": tc, **data_shape(data, "train", clips)}  # what a rollout must match
+    windows = Windows(clips, tc, future, cfg.data.stride, field, encode, a)
     val = None
     if cfg.data.val_split:
         try:
@@ -180,7 +182,8 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     lineage = _resumed_lineage(out) or lineage  # a resumed run's weights came from what its checkpoints say
     fingerprint = data_fingerprint(data) + (f":{tok_fp}" if tok_fp else "")
     return train(net, windows, val, cfg.train, out, config=cfg, data_fingerprint=fingerprint, collate_fn=collate,
-                 progress=progress, stop_after=stop_after, extra={"lineage": lineage} if lineage else None)
+                 progress=progress, stop_after=stop_after,
+                 extra={"inputs": inputs, **({"lineage": lineage} if lineage else {})})
 
 
 def load_init(net, fam: Family, cfg) -> list[dict]:

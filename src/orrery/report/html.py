@@ -147,10 +147,17 @@ clips; "–" = nothing measurable (e.g. no collision in the horizon). Bold = bes
 """
 
 
+def report_files(summary: dict, examples: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+                 model=None) -> dict[str, str]:
+    """{'report.html': ..., 'model_card.md': ...}: the report's files, for a caller that writes
+    them together with the rest of a result set (`data.atomic.replace_set`)."""
+    return {"report.html": render(summary, examples or {}, model), "model_card.md": markdown(summary, model)}
+
+
 def write_report(path: str | Path, summary: dict, rows: list[dict] | None = None,
                  examples: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None, model=None) -> Path:
     """Write report.html (and model_card.md beside it); returns the report's path."""
     path = Path(path)
-    write_text(path, render(summary, examples or {}, model))
-    write_text(path.with_name("model_card.md"), markdown(summary, model))
+    for name, text in report_files(summary, examples, model).items():
+        write_text(path.with_name(name) if name != "report.html" else path, text)
     return path

@@ -26,13 +26,13 @@ def _training(model) -> str:
     import json
     import re
 
-    sidecars = sorted(Path(run, "checkpoints").glob("step-*.json"),
-                      key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    sidecars = sorted((p for p in Path(run, "checkpoints").glob("step-*.json") if re.fullmatch(r"step-\d+", p.stem)),
+                      key=lambda p: int(p.stem[5:]))
     if not sidecars:
         return f"Run folder {run}: no checkpoint sidecar found, so the training data is not recorded."
     try:
         side = json.loads(sidecars[-1].read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return f"Run folder {run}: checkpoint sidecar {sidecars[-1].name} is unreadable."
     return (f"Run folder {run}, checkpoint {sidecars[-1].stem} (step {side.get('step', '?')}): data fingerprint "
             f"{side.get('data_fingerprint', 'not recorded')}, code {side.get('code_version', 'not recorded')}; "
@@ -86,7 +86,7 @@ def sections(summary: dict, model=None) -> list[tuple[str, str]]:
                     "the encoded ground-truth video."),
         ("Evaluation data", f"{summary['n_clips']} clips of split {summary['split']!r} from {summary['data']}; "
                             f"frames {summary['start']}..{summary['start'] + summary['context'] - 1} as context. "
-                            f"{len(summary['skipped'])} clips skipped (too short)."),
+                            f"{len(summary['skipped'])} clips skipped or scored on images only (reasons in the report)."),
         ("Training data", _training(model)),
         ("Quantitative analyses", quant + "."),
         ("Ethical considerations", "Synthetic scenes only; no people or personal data. A model that looks "

@@ -31,7 +31,8 @@ def error_vs_horizon(per_step: dict[str, dict[str, list[float]]], metric: str, u
     ax.set_xlabel("future frame")
     ax.set_ylabel(f"{metric} ({unit})" if unit else metric)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:  # nothing measured (curated clips have no physics): no legend
+        ax.legend(fontsize=7)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

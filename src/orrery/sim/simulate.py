@@ -17,6 +17,8 @@ import numpy as np
 from ..config import ConfigError
 from ..data.atomic import clean_temporaries, write_bytes, write_text
 from ..data.clip import Clip
+from ..data.jsonfile import read_json
+from ..data.lock import LOCK_NAME, folder_lock
 from ..data.manifest import SPLITS, write_manifest
 from ..data.shards import json_bytes, write_shard
 from .annotate import annotate
@@ -165,7 +167,8 @@ def _done(shard_dir: Path, name: str) -> bool:
 
 
 def prepare_out(spec: Spec, out: Path) -> None:
-    """Create the dataset folder, or check that an existing one was made by the same spec."""
+    """Create the dataset folder, or check that an existing one was made by the same spec. Call it
+    holding the folder's lock: it removes the temporaries a killed run left."""
     text = dump_spec(spec)
     existing = out / "spec.yaml"
     if existing.exists():
@@ -174,7 +177,7 @@ def prepare_out(spec: Spec, out: Path) -> None:
                             "use another --out, or delete the folder to start again")
     else:
         out.mkdir(parents=True, exist_ok=True)
-        if any(out.iterdir()):
+        if any(p.name != LOCK_NAME and not (p.name.startswith(".") and p.name.endswith(".tmp")) for p in out.iterdir()):
             raise ConfigError(str(out), "folder is not empty and holds no spec.yaml; refusing to write into it")
         write_text(existing, text)
     (out / "shards").mkdir(exist_ok=True)
@@ -186,11 +189,7 @@ def simulate(spec: str | Path | dict, out: str | Path, workers: int = 1, executo
              ray_address: str | None = None, progress: bool = True, sets: list[str] | tuple[str, ...] = ()) -> dict:
     """Generate the dataset of `spec` (a file or a mapping; `sets` are `a.b=v` changes to it) into
     `out`; returns {'counts': {split: n}, 'rejected': [...], 'datasheet': path}. Resumes a killed
-    run in the same folder."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from ..exec import make_executor
-
+    run in the same folder. One run at a time writes a folder (`folder_lock`)."""
     if isinstance(spec, dict):
         from ..config import apply_sets, parse_sets
 
@@ -198,6 +197,16 @@ def simulate(spec: str | Path | dict, out: str | Path, workers: int = 1, executo
     else:
         spec_obj, entries = load_spec(spec, sets)
     out = Path(out)
+    with folder_lock(out, "simulate"):
+        return _simulate(spec_obj, entries, out, workers, executor, ray_address, progress)
+
+
+def _simulate(spec_obj: Spec, entries: list[ResolvedEntry], out: Path, workers: int, executor: str,
+              ray_address: str | None, progress: bool) -> dict:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..exec import make_executor
+
     prepare_out(spec_obj, out)
     tasks = shard_tasks(spec_obj, plan(spec_obj, entries), out)
     shard_dir = out / "shards"
@@ -220,7 +229,7 @@ def finish(out: Path, spec: Spec, tasks: list[ShardTask]) -> dict:
 
     rows, rejected = [], []
     for t in tasks:
-        side = json.loads((out / "shards" / f"{t.name}.rows.json").read_text())
+        side = read_json(out / "shards" / f"{t.name}.rows.json")
         rows += side["rows"]
         rejected += side["rejected"]
     write_manifest(out / "manifest.parquet", rows)

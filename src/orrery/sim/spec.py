@@ -26,11 +26,14 @@ class VideoSpec(Config):
     lossless_frames: bool = Field(False, description="also store frames.npz (bit-exact frames)")
 
 
+MAX_CLIPS = 1_000_000  # per split of one scenario entry, and per spec: a plan is held in memory
+
+
 class ClipCounts(Config):
-    train: int = Field(0, ge=0)
-    val: int = Field(0, ge=0)
-    test: int = Field(0, ge=0)
-    test_ood: int = Field(0, ge=0)
+    train: int = Field(0, ge=0, le=MAX_CLIPS)
+    val: int = Field(0, ge=0, le=MAX_CLIPS)
+    test: int = Field(0, ge=0, le=MAX_CLIPS)
+    test_ood: int = Field(0, ge=0, le=MAX_CLIPS)
 
 
 class Combo(Config):
@@ -117,6 +120,10 @@ def parse_spec(data: Any, source: str = "spec") -> tuple[Spec, list[ResolvedEntr
         raise ConfigError("video.physics_hz", f"must be a whole multiple of video.fps ({v.fps}); "
                         f"{v.physics_hz} / {v.fps} = {substeps:g}")
     entries = [ResolvedEntry(i, e) for i, e in enumerate(spec.scenarios)]
+    total = sum(getattr(e.entry.clips, s) for e in entries for s in SPLITS)
+    if total > MAX_CLIPS:
+        raise ConfigError("scenarios", f"{total} clips in all; a spec may ask for at most {MAX_CLIPS} "
+                                       "(split a larger dataset into several specs)")
     if sum(e.entry.clips.train for e in entries) == 0:
         raise ConfigError("scenarios", "the train split is empty: no scenario asks for train clips")
     return spec, entries

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ..checkpoint import load_checkpoint, model_weights
+from ..checkpoint import CorruptCheckpoint, load_checkpoint, load_weights, model_weights
 from ..config import ConfigError
 from ..data.atomic import write_text, write_with
+from ..data.jsonfile import read_json
 from .config import config_from_dict
 from .model import VideoTokenizer
 
@@ -44,10 +46,10 @@ def save_tokenizer(path: str | Path, model: VideoTokenizer, extra: dict[str, Any
 
 
 def _read_json(side: Path) -> dict[str, Any]:
-    try:
-        return json.loads(side.read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f"checkpoint sidecar {side}: not valid JSON ({e})") from None
+    data = read_json(side)
+    if not isinstance(data, dict):
+        raise ValueError(f"{side}: expected a JSON object (a tokenizer sidecar)")
+    return data
 
 
 def _build(cfg_dict: Any, state: dict[str, torch.Tensor], where: Path) -> VideoTokenizer:
@@ -58,10 +60,7 @@ def _build(cfg_dict: Any, state: dict[str, torch.Tensor], where: Path) -> VideoT
     except ConfigError as e:
         raise ValueError(f"{where}: {e}") from None
     model = VideoTokenizer(cfg)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(f"{where}: weights do not match its config (missing {missing[:3]}, "
-                         f"unexpected {unexpected[:3]})")
+    load_weights(model, state, where)
     return model
 
 
@@ -77,8 +76,8 @@ def load_tokenizer(path: str | Path, device: str | torch.device = "cpu") -> tupl
         meta = _read_json(side)
         try:
             state = load_file(str(path), device="cpu")
-        except (OSError, ValueError) as e:
-            raise ValueError(f"tokenizer {path}: unreadable weights ({e})") from None
+        except (OSError, ValueError, SafetensorError) as e:
+            raise CorruptCheckpoint(f"{path}: unreadable tokenizer weights ({' '.join(str(e).split())[:200]})") from None
         model = _build(meta.get("config"), state, path)
     elif path.is_dir():
         try:

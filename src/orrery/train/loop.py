@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,18 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset
 
-from ..checkpoint import latest_checkpoint, load_checkpoint, restore_optimizer, save_checkpoint
+from ..checkpoint import (
+    Checkpoint,
+    CorruptCheckpoint,
+    list_checkpoints,
+    load_checkpoint,
+    load_weights,
+    restore_optimizer,
+    save_checkpoint,
+)
 from ..config import dump_yaml, to_dict
 from ..data.atomic import clean_temporaries, write_text
+from ..data.lock import folder_lock
 from .batches import StepBatchSampler
 from .config import TrainConfig
 from .device import (
@@ -36,6 +46,7 @@ from .ema import EMA
 from .metrics import MetricsLog
 from .protocol import LossModule, check_trainable
 from .schedule import warmup_cosine
+from .stop import INTERRUPTED, STEPS, STOP_AFTER, TIME_LIMIT, StopRequest, agree, final_line, say
 
 
 @dataclass
@@ -45,6 +56,14 @@ class TrainResult:
     elapsed_s: float
     samples_per_s: float
     last: dict[str, float]
+    stopped_by: str = STEPS  # steps | time_limit | stop_after (an interrupt raises KeyboardInterrupt)
+    steps: int = 0  # train.steps, the target
+    time_limit_min: float = 0.0
+
+    @property
+    def reason(self) -> str:
+        """Why the run ended, in words."""
+        return final_line(self.stopped_by, self.step, self.steps, self.time_limit_min)
 
 
 # Keys of the resolved config that may change between a run and its resume.
@@ -103,11 +122,41 @@ def train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, c
     check_trainable(model)
     run_dir = Path(run_dir)
     rt = setup_runtime(cfg.device)
+    with ExitStack() as stack:
+        if rt.is_main:  # one training run per folder; rank 0 holds the lock for the job
+            stack.enter_context(folder_lock(run_dir, "training run"))
+        stop = stack.enter_context(StopRequest())
+        return _train(model, train_set, val_set, cfg, run_dir, rt, stop, config=config,
+                      data_fingerprint=data_fingerprint, extra=extra, collate_fn=collate_fn, resume=resume,
+                      progress=progress, stop_after=stop_after)
+
+
+def _resume_checkpoint(run_dir: Path, rt: Runtime) -> Checkpoint | None:
+    """The newest checkpoint that reads. A corrupt newer one is set aside (renamed step-N.corrupt.*,
+    on rank 0) and said so; training resumes from the one before it."""
+    for step in reversed(list_checkpoints(run_dir)):
+        try:
+            return load_checkpoint(run_dir, step)
+        except CorruptCheckpoint as e:
+            if rt.is_main:
+                folder = run_dir / "checkpoints"
+                for ext in ("safetensors", "json"):
+                    f = folder / f"step-{step}.{ext}"
+                    if f.exists():
+                        f.replace(folder / f"step-{step}.corrupt.{ext}")
+                say(f"train: {e}; set aside as step-{step}.corrupt.*, resuming from the newest intact "
+                    "checkpoint before it")
+    return None
+
+
+def _train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, cfg: TrainConfig,
+           run_dir: Path, rt: Runtime, stop: StopRequest, *, config: Any, data_fingerprint: str,
+           extra: dict | None, collate_fn: Callable | None, resume: bool, progress: bool,
+           stop_after: int | None) -> TrainResult:
     enable_fast_math(rt.device)
     precision = resolve_precision(cfg.precision, rt.device)
     cfg_dict = to_dict(config)
-    if rt.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
+    if rt.is_main:  # temporaries of a killed run: removed only while holding the folder's lock
         clean_temporaries(run_dir)
         if (run_dir / "checkpoints").exists():
             clean_temporaries(run_dir / "checkpoints")
@@ -122,15 +171,14 @@ def train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, c
     ema = EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
 
     start_step, elapsed_before = 0, 0.0
-    ckpt_step = None
-    if resume:
-        ckpt_step = latest_checkpoint(run_dir)
-    if ckpt_step is not None:
-        ckpt = load_checkpoint(run_dir, ckpt_step)
-        _check_resume(ckpt.sidecar["config"], cfg_dict, ckpt.sidecar["data_fingerprint"], data_fingerprint, run_dir)
-        model.load_state_dict(ckpt.state("model"))
+    ckpt = _resume_checkpoint(run_dir, rt) if resume else None
+    if ckpt is not None:
+        _check_resume(ckpt.sidecar.get("config") or {}, cfg_dict, ckpt.sidecar.get("data_fingerprint"),
+                      data_fingerprint, run_dir)
+        where = run_dir / "checkpoints" / f"step-{ckpt.step}.safetensors"
+        load_weights(model, ckpt.state("model"), where)
         if ema is not None and ckpt.sidecar.get("has_ema"):
-            ema.shadow.load_state_dict(ckpt.state("ema"))
+            load_weights(ema.shadow, ckpt.state("ema"), where)
         restore_optimizer(opt, ckpt)
         start_step, elapsed_before = ckpt.step, float(ckpt.sidecar.get("elapsed_s", 0.0))
     if rt.is_main:
@@ -163,20 +211,20 @@ def train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, c
     window_t, window_samples = t0, 0
     logs_acc: dict[str, float] = {}
     n_acc = 0
-    stopped_by_time = False
+    stopped_by = STEPS
     bar = _Progress(progress and rt.is_main, cfg.steps, start_step, run_dir.name)
     try:
         data_iter = iter(loader)
         model.train()
         while step < cfg.steps:
             elapsed = elapsed_before + time.perf_counter() - t0
-            if limit_s > 0:
-                over = torch.tensor([1.0 if elapsed >= limit_s else 0.0])
-                if rt.distributed:
-                    dist.broadcast(over, 0)  # every rank stops at the same step
-                if over.item() > 0:
-                    stopped_by_time = True
-                    break
+            over, interrupted = agree(rt, limit_s > 0 and elapsed >= limit_s, stop.requested)
+            if interrupted:
+                stopped_by = INTERRUPTED
+                break
+            if over:
+                stopped_by = TIME_LIMIT
+                break
             progress_frac = step / cfg.steps
             if limit_s > 0:
                 progress_frac = max(progress_frac, elapsed / limit_s)
@@ -223,21 +271,33 @@ def train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, c
             if cfg.ckpt_every and step % cfg.ckpt_every == 0 and step < cfg.steps:
                 checkpoint(step, elapsed_before + time.perf_counter() - t0)
             if stop_after is not None and step - start_step >= stop_after:
+                stopped_by = STOP_AFTER if step < cfg.steps else STEPS
                 break
         total = elapsed_before + time.perf_counter() - t0
+        if stopped_by == INTERRUPTED:
+            if step > start_step:
+                checkpoint(step, total)
+            bar.close()
+            if rt.is_main:
+                say(f"train: {final_line(stopped_by, step, cfg.steps, cfg.time_limit_min)} "
+                    f"({run_dir / 'checkpoints'})")
+            raise KeyboardInterrupt
         if val_set is not None and cfg.val_every and (step % cfg.val_every != 0):
             vals = validate(ema.shadow if ema else model, val_set, cfg, rt, precision, collate_fn)
             if log is not None:
                 log.log(step, {f"val/{k}": v for k, v in vals.items()})
-        if log is not None and stopped_by_time:
+        if log is not None and stopped_by == TIME_LIMIT:
             log.log(step, {"stopped_by_time_limit": 1.0})
         checkpoint(step, total)
     finally:
         bar.close()
+    if stopped_by == TIME_LIMIT and rt.is_main:
+        say(f"train: {final_line(stopped_by, step, cfg.steps, cfg.time_limit_min)}")
     done = step - start_step
     run_s = time.perf_counter() - t0
     last = dict(log.rows[-1]) if log is not None and log.rows else {}
-    result = TrainResult(run_dir, step, elapsed_before + run_s, done * cfg.batch_size / max(run_s, 1e-9), last)
+    result = TrainResult(run_dir, step, elapsed_before + run_s, done * cfg.batch_size / max(run_s, 1e-9), last,
+                         stopped_by, cfg.steps, cfg.time_limit_min)
     if rt.distributed:
         teardown_runtime(rt)
     return result

@@ -21,6 +21,7 @@ import yaml
 from rich.console import Console
 
 from ..data.atomic import write_text
+from ..data.lock import folder_lock
 from .acquire import failure_score, make_acquirer
 from .cells import CellMap
 from .datasets import Request, batch_rows, clip_seed, compose, simulate_requests
@@ -146,6 +147,12 @@ def run_engine(spec: str | Path | dict, out: str | Path, executor: str = "local"
     else:
         spec_obj, world = load_engine_spec(spec, sets)
     out = Path(out)
+    with folder_lock(out, "orrery engine run"):
+        return _run(spec_obj, world, out, executor, workers, ray_address, progress, console)
+
+
+def _run(spec_obj: EngineSpec, world: list[ResolvedWorld], out: Path, executor: str, workers: int,
+         ray_address: str | None, progress: bool, console: Console | None) -> dict:
     _prepare(out, spec_obj)
     eng = Engine(spec_obj, world, out, executor, workers, ray_address, console, progress)
     s = spec_obj

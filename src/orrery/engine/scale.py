@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.atomic import write_text
+from ..data.lock import folder_lock
 from .datasets import Request, clip_seed, compose, simulate_requests
 from .loop import PURPOSES, Engine, _prepare
 from .spec import load_engine_spec, parse_engine_spec
@@ -87,7 +88,8 @@ def scale_task(job: dict) -> dict:
 def run_scale(spec_path: str | Path | dict, out: str | Path, sizes: list[int], seeds: list[int], steps: int,
               points: int = 4, executor: str = "local", workers: int = 1, ray_address: str | None = None,
               sets: list[str] | tuple[str, ...] = ()) -> dict:
-    """Run (or resume) a scaling study into OUT/scale; returns the results (OUT/scale.json)."""
+    """Run (or resume) a scaling study into OUT/scale; returns the results (OUT/scale.json). Its
+    tasks run in executor workers, which take no lock: the study holds OUT's."""
     if isinstance(spec_path, dict):
         from ..config import apply_sets, parse_sets
 
@@ -95,6 +97,12 @@ def run_scale(spec_path: str | Path | dict, out: str | Path, sizes: list[int], s
     else:
         spec, world = load_engine_spec(spec_path, sets)
     out = Path(out)
+    with folder_lock(out, "orrery engine scale"):  # shares sets/ with `engine run` in the same folder
+        return _scale(spec, world, out, sizes, seeds, steps, points, executor, workers, ray_address)
+
+
+def _scale(spec, world, out: Path, sizes: list[int], seeds: list[int], steps: int, points: int, executor: str,
+           workers: int, ray_address: str | None) -> dict:
     _prepare(out, spec)
     eng = Engine(spec, world, out)
     # the OOD set: the engine's test clips outside the start ranges; the ID set: fresh start-range clips

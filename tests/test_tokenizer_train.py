@@ -9,10 +9,10 @@ import torch
 
 from orrery.eval import metrics_image as im
 from orrery.recipes.tokenizer import build_model, resolve_config, train_tokenizer
+from orrery.sim.bouncing import bouncing_discs
 from orrery.tokenizer.checkpoint import load_tokenizer
 from orrery.tokenizer.codec import encode_clips, reconstruct
 from orrery.tokenizer.losses import ssim
-from orrery.sim.bouncing import bouncing_discs
 
 torch.set_num_threads(1)
 

@@ -133,6 +133,7 @@ def span(vals: list[float], fmt: str = "{:.2f}") -> str:
 def scaling_part(sizes: list[int], workers: list[int], repeats: int) -> None:
     print(f"## scaling: standard spec (11 scenarios, 64 px, 32 frames), N train + 2 val + 2 test + 2 test_ood "
           f"per scenario, N in {sizes}; workers {workers}; {repeats} repeat(s); each run a fresh process\n")
+    load = [os.getloadavg()[0]]
     runs = []  # (repeat, workers, n, clips, wall, shards, manifest, datasheet)
     with tempfile.TemporaryDirectory() as d:
         specs = {}
@@ -153,6 +154,9 @@ def scaling_part(sizes: list[int], workers: list[int], repeats: int) -> None:
                           f"(shards {info['shards']:.2f}, manifest {info['manifest']:.2f}, "
                           f"datasheet {info['datasheet']:.2f})", flush=True)
                     subprocess.run(["rm", "-rf", str(out)], check=True)
+                    load.append(os.getloadavg()[0])
+    print(f"\n1-minute load average during the runs: {min(load):.1f}–{max(load):.1f} on {os.cpu_count()} CPU(s) "
+          "(above the CPU count, other processes were competing)")
     print(f"\n{'workers':>7} {'N':>4} {'clips':>6} {'wall s':>13} {'manifest+datasheet s':>21} {'share':>11}")
     for w in workers:
         for n in sizes:

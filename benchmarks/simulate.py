@@ -9,9 +9,10 @@ are reported apart, since they do not grow with the number of clips.
 Part 2, scaling. `simulate` on the standard spec (all eleven scenarios, 64 px) cut to N training
 clips per scenario (and 2 val, 2 test, 2 test_ood), for each N in --sizes and each worker count
 in --workers, each run in a fresh process as `orrery simulate` would be (interpreter start,
-imports, process pool, shards, manifest, datasheet). Wall time is fitted by least squares as
-fixed cost + cost per clip, per worker count; manifest + datasheet time (measured inside the
-run) is reported apart, with its share of the run. Runs are interleaved (repeat, size, workers)
+imports, process pool, shards, manifest, datasheet). Wall time, and the CPU time of the run and
+its workers (steadier than wall time on a shared machine), are fitted by least squares as fixed
+cost + cost per clip, per worker count; manifest + datasheet time (measured inside the run) is
+reported apart, with its share of the run. Runs are interleaved (repeat, size, workers)
 so a change in machine load falls on every configuration alike; the spread is over --repeats.
 
     .venv/bin/python benchmarks/simulate.py [--clips 64] [--only encode|scaling]
@@ -130,11 +131,24 @@ def span(vals: list[float], fmt: str = "{:.2f}") -> str:
     return fmt.format(lo) if fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)}–{fmt.format(hi)}"
 
 
+def run_once(spec_path: Path, out: Path, workers: int, env: dict | None = None) -> dict:
+    """One `simulate` in a fresh process: its wall time, the CPU time of it and its workers, its
+    clip count and its phase times."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, __file__, "--child", str(spec_path), str(out), str(workers)],
+                         check=True, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # includes the pool workers the child reaped
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"wall": wall, "cpu": cpu, **json.loads(res.stdout.strip().splitlines()[-1])}
+
+
 def scaling_part(sizes: list[int], workers: list[int], repeats: int) -> None:
     print(f"## scaling: standard spec (11 scenarios, 64 px, 32 frames), N train + 2 val + 2 test + 2 test_ood "
           f"per scenario, N in {sizes}; workers {workers}; {repeats} repeat(s); each run a fresh process\n")
     load = [os.getloadavg()[0]]
-    runs = []  # (repeat, workers, n, clips, wall, shards, manifest, datasheet)
+    runs = []  # dicts: repeat, workers, n, clips, wall, cpu, shards, manifest, datasheet
     with tempfile.TemporaryDirectory() as d:
         specs = {}
         for n in sizes:
@@ -144,39 +158,42 @@ def scaling_part(sizes: list[int], workers: list[int], repeats: int) -> None:
             for n in sizes:
                 for w in workers:
                     out = Path(d) / f"run-{r}-{n}-{w}"
-                    t0 = time.perf_counter()
-                    res = subprocess.run([sys.executable, __file__, "--child", str(specs[n]), str(out), str(w)],
-                                         check=True, capture_output=True, text=True)
-                    wall = time.perf_counter() - t0
-                    info = json.loads(res.stdout.strip().splitlines()[-1])
-                    runs.append((r, w, n, info["clips"], wall, info["shards"], info["manifest"], info["datasheet"]))
-                    print(f"  repeat {r} N={n:<4} workers {w}: {info['clips']:4d} clips, wall {wall:6.2f} s "
-                          f"(shards {info['shards']:.2f}, manifest {info['manifest']:.2f}, "
-                          f"datasheet {info['datasheet']:.2f})", flush=True)
+                    x = run_once(specs[n], out, w)
+                    runs.append({"repeat": r, "workers": w, "n": n, **x})
+                    print(f"  repeat {r} N={n:<4} workers {w}: {x['clips']:4d} clips, wall {x['wall']:6.2f} s, "
+                          f"CPU {x['cpu']:6.2f} s (shards {x['shards']:.2f}, manifest {x['manifest']:.2f}, "
+                          f"datasheet {x['datasheet']:.2f})", flush=True)
                     subprocess.run(["rm", "-rf", str(out)], check=True)
                     load.append(os.getloadavg()[0])
     print(f"\n1-minute load average during the runs: {min(load):.1f}–{max(load):.1f} on {os.cpu_count()} CPU(s) "
-          "(above the CPU count, other processes were competing)")
+          "(above the CPU count, other processes were competing and wall times are inflated)")
+    report_scaling(runs, sizes, workers)
+
+
+def report_scaling(runs: list[dict], sizes: list[int], workers: list[int]) -> None:
     print(f"\n{'workers':>7} {'N':>4} {'clips':>6} {'wall s':>13} {'manifest+datasheet s':>21} {'share':>11}")
     for w in workers:
         for n in sizes:
-            sel = [x for x in runs if x[1] == w and x[2] == n]
-            fixed = [x[6] + x[7] for x in sel]
-            share = [(x[6] + x[7]) / x[4] for x in sel]
-            print(f"{w:7d} {n:4d} {sel[0][3]:6d} {span([x[4] for x in sel]):>13} {span(fixed):>21} "
-                  f"{span([100 * s for s in share], '{:.1f}') + ' %':>11}")
-    print(f"\nfit: wall = fixed + per_clip x clips (least squares over the {len(sizes)} sizes; a range is the "
-          "spread of one fit per repeat; 'all' pools every run)")
-    print(f"{'workers':>7} {'fixed s':>13} {'per clip ms':>13} {'fixed s (all)':>14} {'per clip ms (all)':>18} "
-          f"{'max residual s':>15}")
+            sel = [x for x in runs if x["workers"] == w and x["n"] == n]
+            fixed = [x["manifest"] + x["datasheet"] for x in sel]
+            share = [100 * (x["manifest"] + x["datasheet"]) / x["wall"] for x in sel]
+            print(f"{w:7d} {n:4d} {sel[0]['clips']:6d} {span([x['wall'] for x in sel]):>13} {span(fixed):>21} "
+                  f"{span(share, '{:.1f}') + ' %':>11}")
+    print(f"\nfit: time = fixed + per_clip x clips, least squares over the {len(sizes)} sizes. 'per repeat': the "
+          "spread of one fit per repeat; 'all': every run; 'fastest': the fastest run of each size (the least "
+          "disturbed on a shared machine); CPU: user + system time of the run and its workers")
+    print(f"{'workers':>7} {'wall fixed s':>14} {'ms/clip':>11} {'all: fixed s':>13} {'ms/clip':>8} "
+          f"{'fastest: fixed s':>17} {'ms/clip':>8} {'CPU all: fixed s':>17} {'ms/clip':>8}")
     for w in workers:
-        per = [fit([x[3] for x in runs if x[0] == r and x[1] == w], [x[4] for x in runs if x[0] == r and x[1] == w])
-               for r in range(repeats)]
-        sel = [x for x in runs if x[1] == w]
-        a, b = fit([x[3] for x in sel], [x[4] for x in sel])
-        resid = max(abs(x[4] - a - b * x[3]) for x in sel)
-        print(f"{w:7d} {span([p[0] for p in per]):>13} {span([1000 * p[1] for p in per], '{:.1f}'):>13} "
-              f"{a:14.2f} {1000 * b:18.1f} {resid:15.2f}")
+        sel = [x for x in runs if x["workers"] == w]
+        per = [fit([x["clips"] for x in sel if x["repeat"] == r], [x["wall"] for x in sel if x["repeat"] == r])
+               for r in sorted({x["repeat"] for x in sel})]
+        a, b = fit([x["clips"] for x in sel], [x["wall"] for x in sel])
+        best = [min((x for x in sel if x["n"] == n), key=lambda x: x["wall"]) for n in sizes]
+        af, bf = fit([x["clips"] for x in best], [x["wall"] for x in best])
+        ac, bc = fit([x["clips"] for x in sel], [x["cpu"] for x in sel])
+        print(f"{w:7d} {span([p[0] for p in per]):>14} {span([1000 * p[1] for p in per], '{:.1f}'):>11} "
+              f"{a:13.2f} {1000 * b:8.1f} {af:17.2f} {1000 * bf:8.1f} {ac:17.2f} {1000 * bc:8.1f}")
 
 
 def main() -> None:

@@ -82,6 +82,22 @@ def test_shard_round_trip_and_key_check(tmp_path):
     assert not (tmp_path / "t.tar").exists()
 
 
+def test_shard_bytes_are_those_of_webdataset_tarwriter(tmp_path):
+    """write_shard uses tarfile directly (no torch import); the bytes must not change."""
+    wds = pytest.importorskip("webdataset")
+    samples = [(f"k{i}", {"mp4": bytes(range(i * 7 % 256)) * 50, "json": b'{"a": 1}',
+                          "masks.npz": npz_bytes(m=np.arange(i))}) for i in range(5)]
+    write_shard(tmp_path / "ours.tar", samples)
+    with open(tmp_path / "wds.tar", "wb") as f:
+        writer = wds.TarWriter(f, mtime=0.0, user="orrery", group="orrery", mode=0o644)
+        for key, members in samples:
+            writer.write({"__key__": key, **members})
+        writer.close()
+    assert (tmp_path / "ours.tar").read_bytes() == (tmp_path / "wds.tar").read_bytes()
+    assert [s["__key__"] for s in wds.WebDataset(str(tmp_path / "ours.tar"), shardshuffle=False)] == \
+        [f"k{i}" for i in range(5)]
+
+
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "x.txt"
     with pytest.raises(RuntimeError):

@@ -137,5 +137,34 @@ def test_datasheet_has_every_section_and_figures(tmp_path):
                     "Distribution", "Maintenance", "What the data cannot represent"):
         assert f"## {section}" in text
     assert "train 6" in text and "| projectile | 6 | 2 | 2 | 2 | 12 |" in text
-    png = tmp_path / "d" / "datasheet" / "params-projectile.png"
+    png = tmp_path / "d" / "datasheet" / "params.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_datasheet_of_several_scenarios_has_one_figure_and_lists_every_parameter(tmp_path):
+    s = spec(train=4, shard_size=8)
+    s["scenarios"].append({"scenario": "phyre", "clips": {"train": 3, "val": 1, "test": 1, "test_ood": 1},
+                           "params": {"template": ["ramp-ball", "drop-tower"]}, "ood": {"template": ["shelf-ball"]}})
+    res = simulate(s, tmp_path / "d", progress=False)
+    assert set(res["seconds"]) == {"shards", "manifest", "datasheet"}
+    text = Path(res["datasheet"]).read_text()
+    png = tmp_path / "d" / "datasheet" / "params.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "![parameter histograms](datasheet/params.png)" in text
+    assert sorted(p.name for p in png.parent.iterdir()) == ["params.png"]  # one figure for every scenario
+    from PIL import Image
+
+    with Image.open(png) as im:  # a row per scenario: taller than one row of panels
+        assert im.size[1] > 2 * 80
+    rows = read_manifest(tmp_path / "d").to_pylist()
+    listed = 0
+    for scn in ("projectile", "phyre"):
+        names = {k.removeprefix("param.") for r in rows if r["scenario"] == scn for k, v in r.items()
+                 if k.startswith("param.") and v is not None}
+        assert names
+        for name in names:
+            assert f"| {scn} | {name} |" in text, (scn, name)
+            listed += 1
+    assert "template" in names  # a categorical parameter is listed too, with its values per split
+    assert "| phyre | template | " in text and "shelf-ball 1" in text
+    assert text.count("| projectile | ") + text.count("| phyre | ") == listed + 2  # + the composition table

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-import webdataset as wds
 
 from .atomic import atomic_path
 
@@ -21,17 +20,26 @@ _EPOCH = 0.0  # fixed tar mtime: shards are byte-identical across runs
 
 
 def write_shard(path: str | Path, samples: Iterable[tuple[str, dict[str, bytes]]]) -> int:
-    """Write samples to a tar shard atomically; returns the number written. Keys must not contain '.'."""
+    """Write samples to a tar shard atomically; returns the number written. Keys must not contain '.'.
+
+    The bytes are those of webdataset's TarWriter (a stream-mode tar, members `KEY.EXT` in sorted
+    order, fixed mtime, owner and mode); written with tarfile directly because importing
+    webdataset imports torch, over a second of every simulate process and of each worker."""
     n = 0
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            writer = wds.TarWriter(f, mtime=_EPOCH, user="orrery", group="orrery", mode=0o644)
+        with open(tmp, "wb") as f, tarfile.open(fileobj=f, mode="w|") as tar:
             for key, members in samples:
                 if "." in key or "/" in key:
                     raise ValueError(f"sample key {key!r}: must not contain '.' or '/'")
-                writer.write({"__key__": key, **members})
+                for ext in sorted(members):
+                    data = members[ext]
+                    if not isinstance(data, (bytes, bytearray, memoryview)):
+                        raise ValueError(f"sample {key!r}: member {ext!r} is {type(data).__name__}, not bytes")
+                    info = tarfile.TarInfo(f"{key}.{ext}")
+                    info.size, info.mtime, info.mode = len(data), _EPOCH, 0o644
+                    info.uname = info.gname = "orrery"
+                    tar.addfile(info, io.BytesIO(data))
                 n += 1
-            writer.close()
     return n
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,8 +189,9 @@ def prepare_out(spec: Spec, out: Path) -> None:
 def simulate(spec: str | Path | dict, out: str | Path, workers: int = 1, executor: str = "local",
              ray_address: str | None = None, progress: bool = True, sets: list[str] | tuple[str, ...] = ()) -> dict:
     """Generate the dataset of `spec` (a file or a mapping; `sets` are `a.b=v` changes to it) into
-    `out`; returns {'counts': {split: n}, 'rejected': [...], 'datasheet': path}. Resumes a killed
-    run in the same folder. One run at a time writes a folder (`folder_lock`)."""
+    `out`; returns {'counts': {split: n}, 'rejected': [...], 'datasheet': path, 'seconds': {'shards',
+    'manifest', 'datasheet'}} (wall time of each phase). Resumes a killed run in the same folder. One
+    run at a time writes a folder (`folder_lock`)."""
     if isinstance(spec, dict):
         from ..config import apply_sets, parse_sets
 
@@ -216,17 +218,22 @@ def _simulate(spec_obj: Spec, entries: list[ResolvedEntry], out: Path, workers: 
     with Progress(TextColumn("simulate"), BarColumn(), MofNCompleteColumn(), TextColumn("clips"),
                   TimeRemainingColumn(), disable=not progress, transient=False) as bar:
         job = bar.add_task("clips", total=n_clips, completed=done_clips)
+        t0 = time.perf_counter()
         if todo:
             with make_executor(executor, workers, ray_address) as ex:
                 for i, _ in ex.map_unordered(run_shard, todo):
                     bar.advance(job, len(todo[i].clips))
-    return finish(out, spec_obj, tasks)
+        t_shards = time.perf_counter() - t0
+    res = finish(out, spec_obj, tasks)
+    res["seconds"] = {"shards": t_shards, **res["seconds"]}
+    return res
 
 
 def finish(out: Path, spec: Spec, tasks: list[ShardTask]) -> dict:
     """Assemble manifest.parquet (+ rejected.parquet) and the datasheet from the shard sidecars."""
     from ..data.datasheet import write_datasheet
 
+    t0 = time.perf_counter()
     rows, rejected = [], []
     for t in tasks:
         side = read_json(out / "shards" / f"{t.name}.rows.json")
@@ -236,5 +243,7 @@ def finish(out: Path, spec: Spec, tasks: list[ShardTask]) -> dict:
     if rejected:
         write_manifest(out / "rejected.parquet", rejected)
     counts = {s: sum(1 for r in rows if r["split"] == s) for s in SPLITS}
+    t1 = time.perf_counter()
     sheet = write_datasheet(out)
-    return {"counts": counts, "rejected": rejected, "datasheet": str(sheet), "out": str(out)}
+    seconds = {"manifest": t1 - t0, "datasheet": time.perf_counter() - t1}
+    return {"counts": counts, "rejected": rejected, "datasheet": str(sheet), "out": str(out), "seconds": seconds}

@@ -287,6 +287,18 @@ def load_yaml(path: str | Path, what: str = "config") -> Any:
     return safe_load_text(text, str(path))
 
 
+def load_mapping(source: str | Path | Mapping | None, sets: Sequence[str] = (), what: str = "config") -> dict:
+    """A YAML file (or a mapping already in hand, or None for {}) with `--set a.b=v` items applied;
+    anything but a mapping at the top level is one ConfigError."""
+    data = load_yaml(source, what) if isinstance(source, (str, Path)) else source
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(str(source) if isinstance(source, (str, Path)) else what,
+                          f"expected a mapping at the top level, got {type(data).__name__}")
+    return apply_sets(dict(data), parse_sets(list(sets))) if sets else dict(data)
+
+
 def load(cls: type[T], path: str | Path | None = None, sets: Sequence[str] = (),
          presets: Mapping[str, Mapping[str, Any]] | None = None, preset: str | None = None) -> T:
     """`--config FILE` and `--set a.b=v` (and an optional preset under them) -> a validated config."""

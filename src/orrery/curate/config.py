@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
-from ..config import Config, ConfigError, apply_sets, from_validation, load_yaml, parse_sets
+from ..config import Config, ConfigError, from_validation, load_mapping
 
 Side = Annotated[int, Field(ge=8, le=4096)]
 
@@ -130,10 +130,7 @@ def parse_config(data: dict | None, source: str = "config") -> CurateConfig:
 
 def load_config(path: str | Path | None, sets: list[str] | tuple[str, ...] = ()) -> CurateConfig:
     """Read a curate YAML file (None = the defaults) and apply `--set a.b=v` items."""
-    data = {} if path is None else load_yaml(path, "curate config")
-    if data is not None and not isinstance(data, dict):
-        raise ConfigError(str(path), f"expected a mapping at the top level, got {type(data).__name__}")
-    return parse_config(apply_sets(data or {}, parse_sets(list(sets))), str(path or "config"))
+    return parse_config(load_mapping(path, sets, "curate config"), str(path or "config"))
 
 
 def dump_config(cfg: CurateConfig) -> str:

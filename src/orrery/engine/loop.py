@@ -25,7 +25,7 @@ from ..data.lock import folder_lock
 from .acquire import failure_score, make_acquirer
 from .cells import CellMap
 from .datasets import Request, batch_rows, clip_seed, compose, simulate_requests
-from .spec import EngineSpec, ResolvedWorld, dump_engine_spec, load_engine_spec, parse_engine_spec
+from .spec import EngineSpec, ResolvedWorld, dump_engine_spec, load_engine_spec
 from .stats import cell_stats, clip_errors
 
 PURPOSES = {"start": 1, "probe": 2, "test": 3, "acquired": 4, "params": 5, "scale": 6}
@@ -140,12 +140,7 @@ def run_engine(spec: str | Path | dict, out: str | Path, executor: str = "local"
                console: Console | None = None) -> dict:
     """Run (or resume) the experiment of an engine spec into `out`; returns the results
     (also written to OUT/results.json), from which `orrery engine report` draws."""
-    if isinstance(spec, dict):
-        from ..config import apply_sets, parse_sets
-
-        spec_obj, world = parse_engine_spec(apply_sets(spec, parse_sets(list(sets))))
-    else:
-        spec_obj, world = load_engine_spec(spec, sets)
+    spec_obj, world = load_engine_spec(spec, sets)
     out = Path(out)
     with folder_lock(out, "orrery engine run"):
         return _run(spec_obj, world, out, executor, workers, ray_address, progress, console)

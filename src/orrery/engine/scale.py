@@ -90,12 +90,7 @@ def run_scale(spec_path: str | Path | dict, out: str | Path, sizes: list[int], s
               sets: list[str] | tuple[str, ...] = ()) -> dict:
     """Run (or resume) a scaling study into OUT/scale; returns the results (OUT/scale.json). Its
     tasks run in executor workers, which take no lock: the study holds OUT's."""
-    if isinstance(spec_path, dict):
-        from ..config import apply_sets, parse_sets
-
-        spec, world = parse_engine_spec(apply_sets(spec_path, parse_sets(list(sets))))
-    else:
-        spec, world = load_engine_spec(spec_path, sets)
+    spec, world = load_engine_spec(spec_path, sets)
     out = Path(out)
     with folder_lock(out, "orrery engine scale"):  # shares sets/ with `engine run` in the same folder
         return _scale(spec, world, out, sizes, seeds, steps, points, executor, workers, ray_address)

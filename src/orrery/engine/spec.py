@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, model_validator
 
-from ..config import Config, ConfigError, apply_sets, join, load_yaml, parse_sets, validate
+from ..config import Config, ConfigError, join, load_mapping, validate
 from ..sim.params import Region
 from ..sim.spec import VideoSpec
 
@@ -165,13 +165,11 @@ def parse_engine_spec(data: Any, source: str = "engine spec") -> tuple[EngineSpe
     return spec, [ResolvedWorld(i, w) for i, w in enumerate(spec.world)]
 
 
-def load_engine_spec(path: str | Path, sets: list[str] | tuple[str, ...] = ()) -> tuple[EngineSpec, list[ResolvedWorld]]:
-    data = load_yaml(path, "engine spec")
-    if sets:
-        if not isinstance(data, dict):
-            raise ConfigError(str(path), f"expected a mapping at the top level, got {type(data).__name__}")
-        data = apply_sets(data, parse_sets(list(sets)))
-    return parse_engine_spec(data, str(path))
+def load_engine_spec(source: str | Path | dict, sets: list[str] | tuple[str, ...] = ()
+                     ) -> tuple[EngineSpec, list[ResolvedWorld]]:
+    """An engine spec file (or mapping) with `--set a.b=v` items applied, validated."""
+    return parse_engine_spec(load_mapping(source, sets, "engine spec"), str(source) if not isinstance(source, dict)
+                             else "engine spec")
 
 
 def dump_engine_spec(spec: EngineSpec) -> str:

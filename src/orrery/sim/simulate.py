@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import ConfigError
+from ..config import ConfigError, load_mapping
 from ..data.atomic import clean_temporaries, write_bytes, write_text
 from ..data.clip import Clip
 from ..data.jsonfile import read_json
@@ -192,12 +192,7 @@ def simulate(spec: str | Path | dict, out: str | Path, workers: int = 1, executo
     `out`; returns {'counts': {split: n}, 'rejected': [...], 'datasheet': path, 'seconds': {'shards',
     'manifest', 'datasheet'}} (wall time of each phase). Resumes a killed run in the same folder. One
     run at a time writes a folder (`folder_lock`)."""
-    if isinstance(spec, dict):
-        from ..config import apply_sets, parse_sets
-
-        spec_obj, entries = parse_spec(apply_sets(spec, parse_sets(list(sets))))
-    else:
-        spec_obj, entries = load_spec(spec, sets)
+    spec_obj, entries = parse_spec(load_mapping(spec, sets, "spec")) if isinstance(spec, dict) else load_spec(spec, sets)
     out = Path(out)
     with folder_lock(out, "simulate"):
         return _simulate(spec_obj, entries, out, workers, executor, ray_address, progress)

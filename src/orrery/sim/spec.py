@@ -10,7 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from ..config import Config, ConfigError, from_validation, load_yaml
+from ..config import Config, ConfigError, from_validation
 from ..data.manifest import SPLITS
 from .palette import COLOUR_NAMES
 from .params import Region
@@ -132,14 +132,9 @@ def parse_spec(data: Any, source: str = "spec") -> tuple[Spec, list[ResolvedEntr
 def load_spec(path: str | Path, sets: list[str] | tuple[str, ...] = ()) -> tuple[Spec, list[ResolvedEntry]]:
     """Read a spec file, apply `--set a.b=v` items (`scenarios.0.clips.train=8` indexes the list),
     and validate it."""
-    from ..config import apply_sets, parse_sets
+    from ..config import load_mapping
 
-    data = load_yaml(path, "spec")
-    if sets:
-        if not isinstance(data, dict):
-            raise ConfigError(str(path), f"expected a mapping at the top level, got {type(data).__name__}")
-        data = apply_sets(data, parse_sets(list(sets)))
-    return parse_spec(data, str(path))
+    return parse_spec(load_mapping(path, sets, "spec"), str(path))
 
 
 def dump_spec(spec: Spec) -> str:

@@ -58,11 +58,11 @@ def test_kill_minus_nine_then_resume_is_byte_identical(tmp_path):
            "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(out.glob("shards/*.rows.json"))) < 3:
+    while time.time() < deadline and len(list(out.glob("sidecars/*.rows.json"))) < 3:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = {p.name.removesuffix(".rows.json") for p in out.glob("shards/*.rows.json")}
+    done = {p.name.removesuffix(".rows.json") for p in out.glob("sidecars/*.rows.json")}
     assert 3 <= len(done) < 33, "the kill should land mid-run"
     assert not (out / "manifest.parquet").exists()
     # no half-written shard is visible: every .tar present is complete (its sidecar may lag by one)

@@ -29,9 +29,14 @@ def write_metrics(path: str | Path, rows: list[dict]) -> None:
         "scenario": pa.array([r.get("scenario", "") for r in rows], pa.string()),
         "metric": pa.array([r["metric"] for r in rows], pa.string()),
         "step": pa.array([r["step"] for r in rows], pa.int32()),
-        "value": pa.array([r["value"] for r in rows], pa.float64()),
+        # nothing measured is null, not NaN: duckdb's avg() and polars' mean() skip nulls
+        "value": pa.array([_measured(r["value"]) for r in rows], pa.float64()),
     })
     write_with(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def _measured(x) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def _mean(xs) -> float:

@@ -20,7 +20,8 @@ from ..data.clip import Clip
 from ..data.jsonfile import read_json
 from ..data.lock import LOCK_NAME, folder_lock
 from ..data.manifest import SPLITS, write_manifest
-from ..data.shards import json_bytes, write_shard
+from ..data.schema import merge_all, scan_schema, type_of
+from ..data.shards import adopt_old_sidecars, json_bytes, shard_done, sidecar_path, write_shard
 from .annotate import annotate
 from .params import sample_params
 from .render import Renderer
@@ -145,7 +146,7 @@ def summary_row(clip: Clip, shard: str) -> dict:
 def run_shard(task: ShardTask) -> dict:
     """Write one shard and its sidecar; returns the sidecar (manifest rows and rejected clips)."""
     shard_dir = Path(task.shard_dir)
-    rows, rejected, samples = [], [], []
+    rows, rejected, samples, schema = [], [], [], "null"
     for ct in task.clips:
         try:
             clip = make_clip(ct, task.video)
@@ -153,17 +154,17 @@ def run_shard(task: ShardTask) -> dict:
             rejected.append({"key": ct.key, "split": ct.split, "scenario": ct.scenario,
                              "params": json.dumps(ct.params, sort_keys=True), "reason": str(e)})
             continue
-        samples.append((ct.key, clip.to_sample(task.video["codec"], task.video["crf"], task.video["lossless_frames"])))
+        sample = clip.to_sample(task.video["codec"], task.video["crf"], task.video["lossless_frames"])
+        samples.append((ct.key, sample))
         rows.append(summary_row(clip, f"{task.name}.tar"))
+        schema = merge_all([schema, type_of(clip.meta | {"video": {"codec": task.video["codec"],
+                                                                     "crf": task.video["crf"]}})])
     write_shard(shard_dir / f"{task.name}.tar", samples)
-    sidecar = {"shard": task.name, "rows": rows, "rejected": rejected}
+    members = sorted({m for _, s in samples for m in s})
+    sidecar = {"shard": task.name, "rows": rows, "rejected": rejected, "schema": schema, "members": members}
     # the sidecar is the completion marker: written after the tar
-    write_bytes(shard_dir / f"{task.name}.rows.json", json_bytes(sidecar))
+    write_bytes(sidecar_path(shard_dir, task.name), json_bytes(sidecar))
     return sidecar
-
-
-def _done(shard_dir: Path, name: str) -> bool:
-    return (shard_dir / f"{name}.tar").exists() and (shard_dir / f"{name}.rows.json").exists()
 
 
 def prepare_out(spec: Spec, out: Path) -> None:
@@ -182,6 +183,9 @@ def prepare_out(spec: Spec, out: Path) -> None:
         write_text(existing, text)
     (out / "shards").mkdir(exist_ok=True)
     clean_temporaries(out / "shards")
+    adopt_old_sidecars(out / "shards")
+    sidecar_path(out / "shards", "x").parent.mkdir(exist_ok=True)
+    clean_temporaries(sidecar_path(out / "shards", "x").parent)
     clean_temporaries(out)
 
 
@@ -210,7 +214,7 @@ def _simulate(spec_obj: Spec, entries: list[ResolvedEntry], out: Path, workers: 
     prepare_out(spec_obj, out)
     tasks = shard_tasks(spec_obj, plan(spec_obj, entries), out)
     shard_dir = out / "shards"
-    todo = [t for t in tasks if not _done(shard_dir, t.name)]
+    todo = [t for t in tasks if not shard_done(shard_dir, t.name)]
     n_clips = sum(len(t.clips) for t in tasks)
     done_clips = n_clips - sum(len(t.clips) for t in todo)
     with Progress(TextColumn("simulate"), BarColumn(), MofNCompleteColumn(), TextColumn("clips"),
@@ -224,17 +228,27 @@ def _simulate(spec_obj: Spec, entries: list[ResolvedEntry], out: Path, workers: 
 
 
 def finish(out: Path, spec: Spec, tasks: list[ShardTask]) -> dict:
-    """Assemble manifest.parquet (+ rejected.parquet) and the datasheet from the shard sidecars."""
+    """Assemble manifest.parquet (+ rejected.parquet), the datasheet and the dataset card from the
+    shard sidecars."""
+    from ..data.card import write_dataset_card
     from ..data.datasheet import write_datasheet
 
-    rows, rejected = [], []
+    rows, rejected, schemas, members = [], [], [], set()
     for t in tasks:
-        side = read_json(out / "shards" / f"{t.name}.rows.json")
+        side = read_json(sidecar_path(out / "shards", t.name))
         rows += side["rows"]
         rejected += side["rejected"]
+        schemas.append(side.get("schema", "null"))
+        members |= set(side.get("members", ()))
     write_manifest(out / "manifest.parquet", rows)
     if rejected:
         write_manifest(out / "rejected.parquet", rejected)
     counts = {s: sum(1 for r in rows if r["split"] == s) for s in SPLITS}
     sheet = write_datasheet(out)
+    if any(s == "null" for s in schemas):  # a sidecar from before schemas were recorded
+        schema, members = scan_schema(sorted((out / "shards").glob("*.tar")))
+    else:
+        schema = merge_all(schemas)
+    write_dataset_card(out, spec.name, counts, schema, members, "simulate",
+                       sorted({r["scenario"] for r in rows}))
     return {"counts": counts, "rejected": rejected, "datasheet": str(sheet), "out": str(out)}

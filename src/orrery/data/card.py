@@ -44,19 +44,28 @@ def features(schema: Type, members: set[str]) -> list[dict]:
     return out
 
 
-def front_matter(name: str, counts: dict[str, int], schema: Type, members: set[str], source: str,
-                 scenarios: list[str]) -> dict:
-    n = sum(counts.values())
+def metadata(name: str, n_clips: int, source: str, scenarios: list[str] | tuple[str, ...] = ()) -> dict:
+    """The Hugging Face dataset metadata shared by the card and the datasheet: license, name, tags,
+    size category, task categories."""
+    scenarios = sorted(scenarios)
     tags = ["physics", "world-models", "video", "webdataset", "orrery",
-            "synthetic" if source == "simulate" else "curated", *sorted(scenarios)]
+            "synthetic" if source == "simulate" else "curated", *scenarios]
     if "push" in scenarios:
         tags.append("robotics")
+    return {"license": LICENSE.get(source, "other"), "pretty_name": name, "tags": tags,
+            "size_categories": [_size_category(n_clips)],
+            "task_categories": ["video-classification", "robotics"] if "push" in scenarios else ["video-classification"]}
+
+
+def with_front_matter(meta: dict, body: str) -> str:
+    """Markdown with YAML front matter (`---` lines), as Hugging Face cards are written."""
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + body
+
+
+def front_matter(name: str, counts: dict[str, int], schema: Type, members: set[str], source: str,
+                 scenarios: list[str]) -> dict:
     return {
-        "license": LICENSE.get(source, "other"),
-        "pretty_name": name,
-        "tags": tags,
-        "size_categories": [_size_category(n)],
-        "task_categories": ["video-classification", "robotics"] if "push" in scenarios else ["video-classification"],
+        **metadata(name, sum(counts.values()), source, scenarios),
         "configs": [{"config_name": "default",
                      "data_files": [{"split": s, "path": f"shards/{s}-*.tar"} for s in SPLITS if counts.get(s)]}],
         "dataset_info": {"config_name": "default", "features": features(schema, members),
@@ -87,5 +96,5 @@ ds = load_dataset("path/to/this/folder")   # splits: {', '.join(s for s in SPLIT
 With orrery: `orrery.data.open_dataset(DIR, "train")` (a torch Dataset), or `ShardStream` to stream.
 """
     path = out / "README.md"
-    write_text(path, "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + body)
+    write_text(path, with_front_matter(meta, body))
     return path

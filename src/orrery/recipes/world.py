@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, create_model
 
 from ..config import Config, ConfigError, load
+from ..data.manifest import describe
 from ..models.registry import FAMILIES, Family, check_tokenizer, get_family
 from ..train import TrainConfig, TrainResult, train
 from .windows import Windows, clips_of, collate, data_fingerprint, data_shape
@@ -183,7 +184,8 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     fingerprint = data_fingerprint(data) + (f":{tok_fp}" if tok_fp else "")
     return train(net, windows, val, cfg.train, out, config=cfg, data_fingerprint=fingerprint, collate_fn=collate,
                  progress=progress, stop_after=stop_after,
-                 extra={"inputs": inputs, **({"lineage": lineage} if lineage else {})})
+                 extra={"inputs": inputs, "training_data": describe(data, "train"),
+                        **({"lineage": lineage} if lineage else {})})
 
 
 def load_init(net, fam: Family, cfg) -> list[dict]:

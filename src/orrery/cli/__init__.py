@@ -14,7 +14,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from . import actions, bench, curate, engine, evaluate, models, plan, quickstart, sim, tokenizer
+from . import actions, bench, curate, engine, evaluate, export, models, plan, quickstart, sim, tokenizer
 
 
 class _Errors(TyperGroup):
@@ -74,6 +74,7 @@ VERBS = [
     ("plan", plan.plan),
     ("bench", "Benchmark for outside models: export context frames, score their videos.",
      [("export", bench.export), ("score", bench.score)]),
+    ("export", "Export a dataset in another ecosystem's format (LeRobot).", export.VERBS),
     ("engine", "The closed data loop: find where a model breaks, simulate there, retrain.",
      engine.VERBS),
 ]

@@ -29,7 +29,8 @@ def spec(train=6, shard_size=3, frames=8, codec="yuv444p", scenario="projectile"
 
 
 def digest(root: Path) -> dict[str, str]:
-    files = sorted(root.glob("shards/*")) + [root / "manifest.parquet", root / "spec.yaml"]
+    files = sorted(root.glob("shards/*")) + sorted(root.glob("sidecars/*")) + [root / "manifest.parquet",
+                                                                               root / "spec.yaml", root / "README.md"]
     return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 
@@ -38,7 +39,7 @@ def test_one_and_two_workers_give_identical_bytes(tmp_path):
     simulate(spec(), tmp_path / "b", workers=2, progress=False)
     assert a["counts"] == {"train": 6, "val": 2, "test": 2, "test_ood": 2}
     da, db = digest(tmp_path / "a"), digest(tmp_path / "b")
-    assert len(da) == 2 * 5 + 2  # 5 shards (tar + rows), manifest, spec
+    assert len(da) == 2 * 5 + 3  # 5 shards (tar + rows), manifest, spec, card
     assert da == db
 
 

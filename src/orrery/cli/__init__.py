@@ -23,8 +23,8 @@ class _Errors(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, typer.Exit):
+            raise  # typer.Exit (raised by --help in a sub-command) is a RuntimeError: not a user error
         except KeyboardInterrupt:
             typer.echo("interrupted: the work done so far is kept; rerun the same command to resume", err=True)
             raise typer.Exit(130) from None
@@ -112,6 +112,9 @@ for _entry in VERBS:
 
 
 def main() -> None:
+    from ..data.progress import configure_logging
+
+    configure_logging()  # progress as log lines when not on a terminal; a verb's --quiet lowers it
     app(prog_name="orrery")
 
 

@@ -36,6 +36,8 @@ def _sidecar(model) -> tuple[dict | None, str]:
 
     sidecars = sorted((p for p in Path(run, "checkpoints").glob("step-*.json") if re.fullmatch(r"step-\d+", p.stem)),
                       key=lambda p: int(p.stem[5:]))
+    if not sidecars and Path(run, "model.json").exists():  # an inference export alone
+        sidecars = [Path(run, "model.json")]
     if not sidecars:
         return None, f"Run folder {run}: no checkpoint sidecar found, so the training data is not recorded."
     try:

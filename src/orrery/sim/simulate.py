@@ -207,8 +207,7 @@ def simulate(spec: str | Path | dict, out: str | Path, workers: int = 1, executo
 
 def _simulate(spec_obj: Spec, entries: list[ResolvedEntry], out: Path, workers: int, executor: str,
               ray_address: str | None, progress: bool) -> dict:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
+    from ..data.progress import Progress
     from ..exec import make_executor
 
     prepare_out(spec_obj, out)
@@ -217,13 +216,11 @@ def _simulate(spec_obj: Spec, entries: list[ResolvedEntry], out: Path, workers: 
     todo = [t for t in tasks if not shard_done(shard_dir, t.name)]
     n_clips = sum(len(t.clips) for t in tasks)
     done_clips = n_clips - sum(len(t.clips) for t in todo)
-    with Progress(TextColumn("simulate"), BarColumn(), MofNCompleteColumn(), TextColumn("clips"),
-                  TimeRemainingColumn(), disable=not progress, transient=False) as bar:
-        job = bar.add_task("clips", total=n_clips, completed=done_clips)
+    with Progress("simulate", n_clips, done_clips, progress, unit="clips") as bar:
         if todo:
             with make_executor(executor, workers, ray_address) as ex:
                 for i, _ in ex.map_unordered(run_shard, todo):
-                    bar.advance(job, len(todo[i].clips))
+                    bar.advance(len(todo[i].clips))
     return finish(out, spec_obj, tasks)
 
 

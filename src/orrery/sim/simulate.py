@@ -143,6 +143,18 @@ def summary_row(clip: Clip, shard: str) -> dict:
     return row
 
 
+def _skeleton(meta: dict) -> dict:
+    """The record with its per-frame arrays cut to their first frame: they come from numpy arrays
+    (`tolist()`), so every frame has the type of the first, and the schema costs ~0.1 ms a clip
+    instead of ~2 ms."""
+    out = dict(meta)
+    for name in ("states", "energy"):
+        out[name] = {k: v[:1] for k, v in meta[name].items()}
+    if meta.get("actions") is not None:
+        out["actions"] = meta["actions"][:1]
+    return out
+
+
 def run_shard(task: ShardTask) -> dict:
     """Write one shard and its sidecar; returns the sidecar (manifest rows and rejected clips)."""
     shard_dir = Path(task.shard_dir)
@@ -157,8 +169,8 @@ def run_shard(task: ShardTask) -> dict:
         sample = clip.to_sample(task.video["codec"], task.video["crf"], task.video["lossless_frames"])
         samples.append((ct.key, sample))
         rows.append(summary_row(clip, f"{task.name}.tar"))
-        schema = merge_all([schema, type_of(clip.meta | {"video": {"codec": task.video["codec"],
-                                                                     "crf": task.video["crf"]}})])
+        schema = merge_all([schema, type_of(_skeleton(clip.meta) | {"video": {"codec": task.video["codec"],
+                                                                                "crf": task.video["crf"]}})])
     write_shard(shard_dir / f"{task.name}.tar", samples)
     members = sorted({m for _, s in samples for m in s})
     sidecar = {"shard": task.name, "rows": rows, "rejected": rejected, "schema": schema, "members": members}

@@ -62,6 +62,7 @@ def motion_iou_spatiotemporal(pred_frames: np.ndarray, true_frames: np.ndarray, 
 
 def mask_iou(pred: Tracks, true_masks: np.ndarray, meta: dict) -> np.ndarray:
     """[H] mean over objects of IoU(parsed mask of the object's colour, true instance mask).
+
     `pred` parsed with keep_weights; true_masks uint8 [T, S, S] over the same rows as `pred`."""
     from .truth import tracked_objects
 

@@ -23,7 +23,7 @@ from ..data.manifest import SPLITS, write_manifest
 from ..data.schema import merge_all, scan_schema, type_of
 from ..data.shards import adopt_old_sidecars, json_bytes, shard_done, sidecar_path, write_shard
 from .annotate import annotate
-from .params import sample_params
+from .params import Region, ood_kind, sample_params
 from .render import Renderer
 from .scenario import BuildContext, get_scenario
 from .spec import ResolvedEntry, Spec, dump_spec, load_spec, parse_spec
@@ -39,6 +39,7 @@ class ClipTask:
     ood_axis: str | None
     require: tuple[str, str] | None
     held_out: tuple[tuple[str, str], ...]
+    ood_kind: str | None = None  # gap | range | count | template | combo (params.ood_kind)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,12 @@ def plan(spec: Spec, entries: list[ResolvedEntry]) -> dict[str, list[ClipTask]]:
                     require = e.combos[int(combo_rng.integers(len(e.combos)))]
                 seed = int(_seed(spec.seed, e.index, s_idx, 1, i).generate_state(1, dtype=np.uint64)[0] >> 1)
                 key = f"{split}-{len(tasks):06d}-{e.entry.scenario}"
-                tasks.append(ClipTask(key, split, e.entry.scenario, p, seed, axis, require, e.combos))
+                kind = None
+                if axis is not None:
+                    space = e.scenario.space.params
+                    kind = ood_kind(axis, p.get(axis), e.train.get(axis, Region()),
+                                    space[axis].kind if axis in space else "choice")
+                tasks.append(ClipTask(key, split, e.entry.scenario, p, seed, axis, require, e.combos, kind))
         out[split] = tasks
     return out
 
@@ -104,7 +110,7 @@ def make_clip(task: ClipTask, video: dict) -> Clip:
     frames, masks = Renderer(camera, world.statics).render_clip(world.objects, traj.position, traj.angle)
     meta = {
         "key": task.key, "split": task.split, "source": "simulate", "scenario": task.scenario,
-        "params": task.params, "seed": task.seed, "ood_axis": task.ood_axis,
+        "params": task.params, "seed": task.seed, "ood_axis": task.ood_axis, "ood_kind": task.ood_kind,
         "held_out_combo": list(task.require) if task.require else None,
         "held_out": [list(c) for c in task.held_out],
         "fps": video["fps"], "n_frames": video["frames"], "size": video["size"], "physics_hz": video["physics_hz"],
@@ -130,7 +136,7 @@ def summary_row(clip: Clip, shard: str) -> dict:
     total = np.sum(e["kinetic"], axis=1) + np.sum(e["potential"], axis=1) + np.asarray(e["elastic"])
     events = m["events"]
     row = {"key": clip.key, "split": m["split"], "shard": shard, "scenario": m["scenario"], "seed": m["seed"],
-           "ood_axis": m["ood_axis"], "n_objects": len(m["objects"]),
+           "ood_axis": m["ood_axis"], "ood_kind": m.get("ood_kind"), "n_objects": len(m["objects"]),
            "n_collisions": sum(1 for ev in events if ev["a"] and ev["b"]),
            "n_contacts_scenery": sum(1 for ev in events if not (ev["a"] and ev["b"])),
            "mean_speed": float(speed.mean()), "max_speed": float(speed.max()),

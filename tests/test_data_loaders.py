@@ -31,6 +31,15 @@ def data(tmp_path_factory) -> Path:
     return out
 
 
+def test_the_readme_snippet_runs(data):
+    from orrery.data import open_dataset as from_package
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    snippet = readme.split("## Use it from Python\n\n```python\n")[1].split("```")[0]
+    assert len(snippet.strip().splitlines()) <= 10 and from_package is open_dataset
+    exec(snippet.replace('"runs/quickstart/data"', repr(str(data))), {})
+
+
 def test_the_standard_dataloader_batches_with_shuffle_and_mixed_object_counts(data):
     ds = open_dataset(data, "train")
     torch.manual_seed(0)

@@ -109,3 +109,10 @@ print("ok", m.identity["step"])
     exported, ckpt = load_export(tmp_path), load_checkpoint(root / "run")
     for k, v in model_weights(ckpt).items():
         assert np.array_equal(exported.state("model")[k].numpy(), v.numpy()), k
+
+
+def test_the_cli_needs_no_click_package():
+    # typer >= 0.29 carries its own click; a pip install without the `click` package must work
+    res = run("-c", "import sys; sys.modules['click'] = None\nfrom orrery.cli import main\n"
+                    "sys.argv = ['orrery', 'train', 'world', '-h']\nmain()")
+    assert res.returncode == 0 and "--data" in res.stdout, res.stderr

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from . import actions, bench, curate, engine, evaluate, export, models, plan, quickstart, sim, tokenizer
 
@@ -20,11 +20,14 @@ from . import actions, bench, curate, engine, evaluate, export, models, plan, qu
 class _Errors(TyperGroup):
     """Turns the errors a user can cause into one line and exit code 2, and Ctrl-C into exit 130."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, typer.Exit):
-            raise  # typer.Exit (raised by --help in a sub-command) is a RuntimeError: not a user error
+        except (TyperException, typer.Exit, typer.Abort):
+            # usage errors, and typer's Exit and Abort (RuntimeErrors, raised by --help in a
+            # sub-command): typer's own handling, not a user error line. typer >= 0.29 carries its
+            # own click: the `click` package is neither needed nor the one that raises.
+            raise
         except KeyboardInterrupt:
             typer.echo("interrupted: the work done so far is kept; rerun the same command to resume", err=True)
             raise typer.Exit(130) from None

@@ -111,3 +111,16 @@ def test_hugging_face_datasets_loads_four_distinct_splits_losslessly(data, tmp_p
         assert theirs["actions"] == ours["actions"] and theirs["ood_axis"] == ours["ood_axis"]
         assert theirs["objects"][0]["size"] == ours["objects"][0]["size"]
         assert row["mp4"][4:8] == b"ftyp" and len(row["masks.npz"]["masks"]) == 6
+
+
+def test_a_dataset_with_sidecars_in_shards_is_resumed_into_place(tmp_path):
+    spec = {"name": "old", "seed": 1, "video": {"size": 32, "fps": 15, "frames": 4}, "shard_size": 2,
+            "scenarios": [{"scenario": "bounce", "clips": {"train": 3, "val": 0, "test": 0, "test_ood": 0}}]}
+    simulate(spec, tmp_path / "d", progress=False)
+    for side in (tmp_path / "d" / "sidecars").glob("*.rows.json"):  # the layout older versions wrote
+        side.replace(tmp_path / "d" / "shards" / side.name)
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "d" / "shards").glob("*.tar")}
+    simulate(spec, tmp_path / "d", progress=False)
+    assert {p.suffix for p in (tmp_path / "d" / "shards").iterdir()} == {".tar"}
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "d" / "shards").glob("*.tar")} == before  # not redone
+    assert len(open_dataset(tmp_path / "d", "train")) == 3

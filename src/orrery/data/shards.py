@@ -23,10 +23,15 @@ _EPOCH = 0
 SIDECARS = "sidecars"  # beside shards/, never in it: loaders read every file in shards/ as a tar
 
 
+def sidecar_dir(shard_dir: str | Path) -> Path:
+    """The folder of the sidecars of the shards in `shard_dir`: DIR/sidecars/ for DIR/shards/."""
+    return Path(shard_dir).parent / SIDECARS
+
+
 def sidecar_path(shard_dir: str | Path, name: str) -> Path:
     """Where the sidecar of shard `name` (its manifest rows, rejected clips and record schema;
     simulate's per-shard completion marker) lives: DIR/sidecars/NAME.rows.json for DIR/shards/."""
-    return Path(shard_dir).parent / SIDECARS / f"{name}.rows.json"
+    return sidecar_dir(shard_dir) / f"{name}.rows.json"
 
 
 def shard_done(shard_dir: str | Path, name: str) -> bool:

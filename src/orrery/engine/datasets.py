@@ -22,7 +22,7 @@ import numpy as np
 from ..data.atomic import clean_temporaries, write_text
 from ..data.manifest import SPLITS, read_manifest, write_manifest
 from ..data.schema import merge_all
-from ..data.shards import shard_done, sidecar_path
+from ..data.shards import adopt_old_sidecars, shard_done, sidecar_dir
 from ..sim.simulate import ClipTask, ShardTask, run_shard
 from .spec import EngineSpec
 
@@ -68,7 +68,7 @@ def simulate_requests(requests: list[Request], folder: Path, tag: str, spec: Eng
                       for r in chunk)
         name = f"{chunk[0].split}-{tag}-{n:05d}"
         tasks.append(ShardTask(name, str(shards), clips, video))
-    sidecar_path(shards, "x").parent.mkdir(exist_ok=True)
+    sidecar_dir(shards).mkdir(exist_ok=True)
     todo = [t for t in tasks if not shard_done(shards, t.name)]
     if todo:
         from ..exec import make_executor
@@ -81,7 +81,9 @@ def simulate_requests(requests: list[Request], folder: Path, tag: str, spec: Eng
 
 
 def _sidecars(folder: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(sidecar_path(folder / "shards", "x").parent.glob("*.rows.json"))]
+    """A batch's shard sidecars (those an older version left in shards/ are moved into place first)."""
+    adopt_old_sidecars(folder / "shards")
+    return [json.loads(p.read_text()) for p in sorted(sidecar_dir(folder / "shards").glob("*.rows.json"))]
 
 
 def batch_rows(folder: Path) -> list[dict]:

@@ -21,7 +21,7 @@ from ..data.jsonfile import read_json
 from ..data.lock import LOCK_NAME, folder_lock
 from ..data.manifest import SPLITS, write_manifest
 from ..data.schema import merge_all, scan_schema, type_of
-from ..data.shards import adopt_old_sidecars, json_bytes, shard_done, sidecar_path, write_shard
+from ..data.shards import adopt_old_sidecars, json_bytes, shard_done, sidecar_dir, sidecar_path, write_shard
 from .annotate import annotate
 from .params import Region, ood_kind, sample_params
 from .render import Renderer
@@ -202,8 +202,8 @@ def prepare_out(spec: Spec, out: Path) -> None:
     (out / "shards").mkdir(exist_ok=True)
     clean_temporaries(out / "shards")
     adopt_old_sidecars(out / "shards")
-    sidecar_path(out / "shards", "x").parent.mkdir(exist_ok=True)
-    clean_temporaries(sidecar_path(out / "shards", "x").parent)
+    sidecar_dir(out / "shards").mkdir(exist_ok=True)
+    clean_temporaries(sidecar_dir(out / "shards"))
     clean_temporaries(out)
 
 

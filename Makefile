@@ -3,9 +3,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# OpenCV 5 ships no Haar cascades; the curate privacy guard (face blur, on by default) takes the
-# frontal-face cascade from OpenCV 4.14's wheel, fetched once at install into the venv.
-CASCADE := $(VENV)/share/orrery/haarcascade_frontalface_default.xml
 OUT    ?= runs/quickstart
 PYTEST_ARGS ?= -n 2
 
@@ -16,16 +13,7 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: an unpinned resolve would pull several GB of CUDA packages
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev,ray]'
-	$(MAKE) --no-print-directory $(CASCADE)
 	touch $(STAMP)
-
-$(CASCADE):
-	mkdir -p $(VENV)/share/orrery/wheel
-	$(BIN)/pip download -q --no-deps --only-binary=:all: opencv-python-headless==4.14.0.94 -d $(VENV)/share/orrery/wheel
-	$(BIN)/python -c "import glob, sys, zipfile; w = glob.glob('$(VENV)/share/orrery/wheel/*.whl')[0]; \
-	  open(sys.argv[1], 'wb').write(zipfile.ZipFile(w).read('cv2/data/haarcascade_frontalface_default.xml'))" $@.tmp
-	mv $@.tmp $@
-	rm -rf $(VENV)/share/orrery/wheel
 
 install: $(STAMP)
 

@@ -162,7 +162,7 @@ def bench_end_to_end(folder: Path, n_videos: int) -> list[str]:
         v = make_video(rng, 180, 320, n_shots=5)
         (inp / f"clip{i}.mp4").write_bytes(encode_mp4(v.frames, fps, "yuv444p", 18))
         seconds += len(v.frames) / fps
-    from orrery.curate.haar import find_cascade
+    from orrery.curate.faces import find_cascade
 
     cascade = find_cascade()
     faces = cascade is not None and cascade.is_file()
@@ -173,7 +173,7 @@ def bench_end_to_end(folder: Path, n_videos: int) -> list[str]:
     peak_self = _vmhwm_mib()
     return [f"end to end: {n_videos} videos of 320x180 at 25 fps, {seconds:.1f} video-seconds, 1 worker; "
             f"kept {summary['kept']} clips, rejected {summary['rejected']}; face blur "
-            + ("ON" if faces else "OFF (no Haar cascade on this machine: set ORRERY_HAAR_CASCADE)"),
+            + ("ON" if faces else "OFF (no face cascade: OpenCV 5 ships none; orrery pins opencv<5)"),
             f"  {seconds / cpu:.2f} video-seconds per core-second (cpu {cpu:.1f} s, wall {wall:.1f} s)",
             f"  peak resident memory of the driver process (stages run inline): {peak_self:.0f} MiB"]
 

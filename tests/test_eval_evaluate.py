@@ -32,7 +32,8 @@ def test_evaluate_writes_metrics_summary_and_report(dataset, tmp_path):
     assert (tmp_path / "report.html").exists() and (tmp_path / "model_card.md").exists()
     rows = pq.read_table(tmp_path / "metrics.parquet").to_pylist()
     models = {r["model"] for r in rows}
-    assert models == {"baseline:simulator", "baseline:copy-last", "baseline:constant-velocity", "floor"}
+    assert models == {"baseline:simulator", "baseline:copy-last", "baseline:constant-velocity", "floor", "truth"}
+    assert {r["metric"] for r in rows if r["model"] == "truth"} == {"gravity_recovered", "energy_gain"}
     steps = {r["step"] for r in rows if r["metric"] == "position_error_px"}
     assert steps == set(range(12))
     on_disk = json.loads((tmp_path / "summary.json").read_text())

@@ -213,6 +213,21 @@ def test_image_metrics_on_identical_and_frozen_frames():
     assert np.all(im.psnr(frozen, a, meta) < 40)
 
 
+def test_ssim_and_psnr_are_scikit_images_with_the_published_settings():
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    rng = np.random.default_rng(4)
+    true = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    noise = rng.integers(-20, 21, true.shape)
+    pred = np.clip(true.astype(int) + noise, 0, 255).astype(np.uint8)
+    want = [structural_similarity(t, p, channel_axis=-1, data_range=255, gaussian_weights=True, sigma=1.5,
+                                  use_sample_covariance=False) for p, t in zip(pred[1:], true[1:], strict=True)]
+    np.testing.assert_allclose(im.ssim(pred, true, {}), want, rtol=1e-12)
+    mse = ((pred[1:].astype(float) - true[1:]) ** 2).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(im.psnr(pred, true, {}), 10 * np.log10(255**2 / mse), rtol=1e-9)
+    assert peak_signal_noise_ratio(true[1], pred[1], data_range=255) == pytest.approx(im.psnr(pred, true, {})[0])
+
+
 def test_a_box_squashed_into_a_square_shows_shape_drift():
     from orrery.data.objects import box_vertices
 

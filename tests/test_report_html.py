@@ -65,7 +65,7 @@ def test_report_is_self_contained_and_images_decode(report):
         assert title in text
     for m in summary["models"]:
         assert m in text
-    assert (path.parent / "model_card.md").read_text().startswith("# Model card: baseline:constant-velocity")
+    assert "\n# Model card: baseline:constant-velocity" in (path.parent / "model_card.md").read_text()
 
 
 def test_triptych_shows_truth_prediction_and_error():

@@ -29,7 +29,8 @@ def spec(train=6, shard_size=3, frames=8, codec="yuv444p", scenario="projectile"
 
 
 def digest(root: Path) -> dict[str, str]:
-    files = sorted(root.glob("shards/*")) + [root / "manifest.parquet", root / "spec.yaml"]
+    files = sorted(root.glob("shards/*")) + sorted(root.glob("sidecars/*")) + [root / "manifest.parquet",
+                                                                               root / "spec.yaml", root / "README.md"]
     return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 
@@ -38,7 +39,7 @@ def test_one_and_two_workers_give_identical_bytes(tmp_path):
     simulate(spec(), tmp_path / "b", workers=2, progress=False)
     assert a["counts"] == {"train": 6, "val": 2, "test": 2, "test_ood": 2}
     da, db = digest(tmp_path / "a"), digest(tmp_path / "b")
-    assert len(da) == 2 * 5 + 2  # 5 shards (tar + rows), manifest, spec
+    assert len(da) == 2 * 5 + 3  # 5 shards (tar + rows), manifest, spec, card
     assert da == db
 
 
@@ -58,11 +59,11 @@ def test_kill_minus_nine_then_resume_is_byte_identical(tmp_path):
            "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(out.glob("shards/*.rows.json"))) < 3:
+    while time.time() < deadline and len(list(out.glob("sidecars/*.rows.json"))) < 3:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = {p.name.removesuffix(".rows.json") for p in out.glob("shards/*.rows.json")}
+    done = {p.name.removesuffix(".rows.json") for p in out.glob("sidecars/*.rows.json")}
     assert 3 <= len(done) < 33, "the kill should land mid-run"
     assert not (out / "manifest.parquet").exists()
     # no half-written shard is visible: every .tar present is complete (its sidecar may lag by one)
@@ -146,7 +147,7 @@ def test_datasheet_of_several_scenarios_has_one_figure_and_lists_every_parameter
     s["scenarios"].append({"scenario": "phyre", "clips": {"train": 3, "val": 1, "test": 1, "test_ood": 1},
                            "params": {"template": ["ramp-ball", "drop-tower"]}, "ood": {"template": ["shelf-ball"]}})
     res = simulate(s, tmp_path / "d", progress=False)
-    assert set(res["seconds"]) == {"shards", "manifest", "datasheet"}
+    assert set(res["seconds"]) == {"shards", "manifest", "datasheet", "card"}
     text = Path(res["datasheet"]).read_text()
     png = tmp_path / "d" / "datasheet" / "params.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

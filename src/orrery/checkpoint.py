@@ -200,3 +200,51 @@ def model_weights(ckpt: Checkpoint, prefer_ema: bool = True) -> dict[str, torch.
     if prefer_ema and ckpt.sidecar.get("has_ema"):
         return ckpt.state("ema")
     return ckpt.state("model")
+
+
+EXPORT_WEIGHTS, EXPORT_SIDECAR = "model.safetensors", "model.json"
+
+
+def export_inference(run_dir: str | Path, step: int | None = None) -> Path:
+    """The inference-only export of a run, beside its resumable checkpoints: RUN/model.safetensors
+    (the weights to use, EMA when present, without optimiser state) and RUN/model.json (config,
+    step, data fingerprint, code version, what the model expects of its inputs), written last as the
+    commit marker. Copied alone, the two files load with `load_world_model` without the training
+    stack."""
+    run_dir = Path(run_dir)
+    ckpt = load_checkpoint(run_dir, step)
+    weights = {k: v.contiguous() for k, v in model_weights(ckpt).items()}
+    with atomic_path(run_dir / EXPORT_WEIGHTS) as tmp:
+        save_file(weights, str(tmp), metadata={"format": "orrery-inference", "step": str(ckpt.step)})
+    side = {k: ckpt.sidecar.get(k) for k in ("format", "step", "config", "data_fingerprint", "code_version",
+                                             "created", "extra")}
+    side["weights"] = EXPORT_WEIGHTS
+    side["from_checkpoint"] = f"checkpoints/step-{ckpt.step}"
+    write_text(run_dir / EXPORT_SIDECAR, json.dumps(side, indent=2, sort_keys=True))
+    return run_dir / EXPORT_SIDECAR
+
+
+def load_export(where: str | Path) -> Checkpoint:
+    """An inference export (a folder holding model.json + model.safetensors, or either file) as a
+    Checkpoint whose `model.` tensors are the weights. A file that does not read is a
+    `CorruptCheckpoint` naming it."""
+    where = Path(where)
+    folder = where.parent if where.name in (EXPORT_WEIGHTS, EXPORT_SIDECAR) else where
+    side, weights = folder / EXPORT_SIDECAR, folder / EXPORT_WEIGHTS
+    if not side.exists():
+        raise FileNotFoundError(f"{folder}: no {EXPORT_SIDECAR} (neither a run folder with checkpoints nor an "
+                                "inference export)")
+    raw = side.read_bytes()
+    try:
+        sidecar = load_json(raw, side)
+    except ValueError as e:
+        raise CorruptCheckpoint(str(e)) from None
+    if not isinstance(sidecar, dict) or sidecar.get("format") != FORMAT:
+        raise CorruptCheckpoint(f"{side}: not an orrery inference export of format {FORMAT}")
+    try:
+        tensors = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CorruptCheckpoint(f"{weights}: unreadable weights ({' '.join(str(e).split())[:160]})") from None
+    sidecar["has_ema"] = False
+    return Checkpoint(int(sidecar.get("step") or 0), {f"model.{k}": v for k, v in tensors.items()}, sidecar,
+                      hashlib.sha256(raw).hexdigest())

@@ -10,20 +10,23 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
-from . import actions, bench, curate, engine, evaluate, models, plan, quickstart, sim, tokenizer
+from . import actions, bench, curate, engine, evaluate, export, models, plan, quickstart, sim, tokenizer
 
 
 class _Errors(TyperGroup):
     """Turns the errors a user can cause into one line and exit code 2, and Ctrl-C into exit 130."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (TyperException, typer.Exit, typer.Abort):
+            # usage errors, and typer's Exit and Abort (RuntimeErrors, raised by --help in a
+            # sub-command): typer's own handling, not a user error line. typer >= 0.29 carries its
+            # own click: the `click` package is neither needed nor the one that raises.
             raise
         except KeyboardInterrupt:
             typer.echo("interrupted: the work done so far is kept; rerun the same command to resume", err=True)
@@ -74,6 +77,7 @@ VERBS = [
     ("plan", plan.plan),
     ("bench", "Benchmark for outside models: export context frames, score their videos.",
      [("export", bench.export), ("score", bench.score)]),
+    ("export", "Export a dataset in another ecosystem's format (LeRobot).", export.VERBS),
     ("engine", "The closed data loop: find where a model breaks, simulate there, retrain.",
      engine.VERBS),
 ]
@@ -111,6 +115,9 @@ for _entry in VERBS:
 
 
 def main() -> None:
+    from ..data.progress import configure_logging
+
+    configure_logging()  # progress as log lines when not on a terminal; a verb's --quiet lowers it
     app(prog_name="orrery")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
-from .common import CONFIG, SETS, option_sets
+from .common import CONFIG, PROGRESS, QUIET, SETS, option_sets
 
 
 def evaluate_actions(
@@ -29,6 +29,8 @@ def evaluate_actions(
     limit: int = typer.Option(None, "--limit", help="at most this many push clips (0 = all)"),
     config: Path | None = CONFIG,
     set_: list[str] = SETS,
+    progress: bool = PROGRESS,
+    quiet: bool = QUIET,
 ) -> None:
     """Counterfactual actions: position error against the re-run truth and the action response."""
     from ..config import load
@@ -46,6 +48,9 @@ def evaluate_actions(
     if not data.is_dir():
         raise ConfigError("--data", f"{data}: no such folder")
     s = run(model, data, split, out, cfg)
+    if quiet:
+        typer.echo(f"wrote {out / 'summary.json'}")
+        return
     typer.echo(f"{s['model']} on {split}: {s['variants']['given']['clips']} push clips x {len(cfg.rotations)} "
                f"counterfactuals ({', '.join(f'{r:g}' for r in cfg.rotations)} deg), horizon {cfg.horizon}")
     typer.echo(f"{'actions fed':<12}{'position error px':>20}{'response':>11}{'response (pusher)':>20}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
+from .common import PROGRESS, QUIET
 
 
 def export(
@@ -33,6 +34,8 @@ def score(
     out: Path = typer.Option(None, "--out", help="where to write results (default: VIDEOS/../score)"),
     skip: int = typer.Option(0, "--skip", min=0, help="leading frames of each video to drop (if it repeats "
                                                       "the context)"),
+    progress: bool = PROGRESS,
+    quiet: bool = QUIET,
 ) -> None:
     """Score a folder of videos made by any model; problems with single videos are listed, not fatal."""
     from ..eval.bench import bench_score
@@ -43,7 +46,7 @@ def score(
         raise ConfigError("--videos", f"{videos}: no such folder")
     res = bench_score(bench_dir, videos, out or videos.parent / "score", skip=skip)
     for status, keys in sorted(res["status"].items()):
-        if status != "ok" and keys:
+        if status != "ok" and keys and not quiet:
             typer.echo(f"{status}: {len(keys)} ({', '.join(keys[:8])}{' ...' if len(keys) > 8 else ''})")
     typer.echo(f"scored {len(res['status'].get('ok', [])) + len(res['status'].get('short', []))} videos; "
                f"wrote {res['out']}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .common import SETS, check_executor
+from .common import QUIET, SETS, check_executor
 
 
 def run(
@@ -17,6 +17,7 @@ def run(
     executor: str = typer.Option("local", "--executor", help="local | ray"),
     ray_address: str = typer.Option(None, "--ray-address", help="address of a running Ray cluster"),
     progress: bool = typer.Option(False, "--progress/--no-progress", help="training progress bars"),
+    quiet: bool = QUIET,
 ) -> None:
     """Find where the model breaks, simulate exactly there, retrain; every arm at equal compute.
     Writes results.json and report.html."""
@@ -41,6 +42,8 @@ def scale(
     workers: int = typer.Option(1, "--workers", min=1, help="runs in parallel"),
     executor: str = typer.Option("local", "--executor", help="local | ray"),
     ray_address: str = typer.Option(None, "--ray-address"),
+    progress: bool = typer.Option(False, "--progress/--no-progress", help="(runs train in parallel: no bars)"),
+    quiet: bool = QUIET,
 ) -> None:
     """Train the same preset on 2^k clips (each size and seed one task on the executor); fit a power law."""
     from ..config import ConfigError

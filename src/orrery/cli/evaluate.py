@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
-from .common import CONFIG, PROGRESS, SETS, option_sets
+from .common import CONFIG, PROGRESS, QUIET, SETS, option_sets
 
 
 def evaluate(
@@ -28,6 +28,7 @@ def evaluate(
                                                               "depend on it)"),
     seed: int = typer.Option(None, "--seed", help="sampling seed of a run-folder model (default 0)"),
     progress: bool = PROGRESS,
+    quiet: bool = QUIET,
 ) -> None:
     """Measure a world model's physics against the simulator: metrics.parquet, summary.json, report.html."""
     from rich.console import Console
@@ -42,7 +43,7 @@ def evaluate(
                                                  limit=limit, batch_size=batch_size, seed=seed), *set_])
     if not data.is_dir():
         raise ConfigError("--data", f"{data}: no such folder")
-    summary = run(model, data, split, out, cfg=cfg, progress=progress)
+    summary = run(model, data, split, out, cfg=cfg, progress=progress and not quiet)
     t = Table(title=f"{summary['main']} on {split} ({summary['n_clips']} clips)")
     t.add_column("metric")
     for m in summary["models"]:

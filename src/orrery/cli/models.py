@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
-from .common import CONFIG, PROGRESS, SETS, existing, input_file
+from .common import CONFIG, PROGRESS, QUIET, SETS, existing, input_file
 
 # --model accepts the family names, and the names of the first release: `diffusion` (pixel, or the
 # latent family when a --tokenizer is given).
@@ -26,8 +26,15 @@ def train_world(
     config: Path | None = CONFIG,
     set_: list[str] = SETS,
     progress: bool = PROGRESS,
+    quiet: bool = QUIET,
+    tensorboard: bool = typer.Option(False, "--tensorboard", help="also log to TensorBoard in RUN/tensorboard/ "
+                                                                  "(= --set train.tensorboard=true)"),
 ) -> None:
-    """Train a world model on a dataset; writes checkpoints, metrics.csv and config.yaml."""
+    """Train a world model on a dataset; writes checkpoints, metrics.csv and config.yaml (and
+    model.safetensors + model.json, the inference-only export, at the end)."""
+    from ..data.progress import configure_logging
+
+    configure_logging(quiet)
     from ..models.registry import FAMILIES
     from ..recipes.world import train_world as run
 
@@ -41,7 +48,8 @@ def train_world(
     if not (data / "manifest.parquet").exists():
         raise ConfigError("--data", f"{data}: not a dataset folder (no manifest.parquet); make one with "
                                  "`orrery simulate`")
-    res = run(data, out, family, preset, config, list(set_), tokenizer, init=init, progress=progress)
+    sets = list(set_) + (["train.tensorboard=true"] if tensorboard else [])
+    res = run(data, out, family, preset, config, sets, tokenizer, init=init, progress=progress and not quiet)
     typer.echo(f"trained {res.step} steps in {res.elapsed_s:.0f} s ({res.samples_per_s:.1f} samples/s): {out}; "
                f"{res.reason}")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
-from .common import CONFIG, PROGRESS, SETS, option_sets
+from .common import CONFIG, PROGRESS, QUIET, SETS, option_sets
 
 
 def plan(
@@ -25,6 +25,7 @@ def plan(
     config: Path | None = CONFIG,
     set_: list[str] = SETS,
     progress: bool = PROGRESS,
+    quiet: bool = QUIET,
 ) -> None:
     """Plan with a world model: push a named object to a goal; success from the simulator's states."""
     from ..act.plan import PlanConfig, run_plans
@@ -40,7 +41,7 @@ def plan(
     if not data.is_dir():
         raise ConfigError("--data", f"{data}: no such folder")
     names = tuple(c.strip() for c in compare.split(",") if c.strip())
-    s = run_plans(model, data, split, out, cfg, compare=names, progress=progress)
+    s = run_plans(model, data, split, out, cfg, compare=names, progress=progress and not quiet)
     ds = list(next(iter(s["planners"].values()))["by_distance"])
     typer.echo(f"{'planner':<14}{'success':>9}" + "".join(f"{d + ' m':>8}" for d in ds) + f"{'s/action':>10}")
     for name, p in s["planners"].items():

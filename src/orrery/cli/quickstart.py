@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .common import CONFIG, SETS
+from .common import CONFIG, PROGRESS, QUIET, SETS
 
 
 def quickstart(
@@ -16,15 +16,21 @@ def quickstart(
     config: Path | None = CONFIG,
     set_: list[str] = SETS,
     workers: int = typer.Option(1, "--workers", min=1, help="parallel simulate tasks"),
+    progress: bool = PROGRESS,
+    quiet: bool = QUIET,
 ) -> None:
     """Simulate the embedded default, train a world model, evaluate it against physics; print report paths.
     --config/--set apply to the world model's training config."""
     from rich.console import Console
 
+    from ..data.progress import configure_logging
     from ..engine.quickstart import quickstart as run
 
+    configure_logging(quiet)
+    console = Console(quiet=quiet)
+    res = run(out, family=model, preset=preset, config=config, sets=list(set_), workers=workers, console=console,
+              progress=progress and not quiet)
     console = Console()
-    res = run(out, family=model, preset=preset, config=config, sets=list(set_), workers=workers, console=console)
     console.print(f"datasheet: {res['datasheet']}")
     console.print(f"reports per split: {res['reports']['test']}, {res['reports']['test_ood']}")
     console.print(f"report: {res['reports']['comparison']}")

@@ -16,16 +16,18 @@ def simulate(
     workers: int = typer.Option(1, "--workers", min=1, help="parallel shard tasks"),
     executor: str = typer.Option("local", "--executor", help="local | ray"),
     ray_address: str = typer.Option(None, "--ray-address", help="address of a running Ray cluster"),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar (a log line per shard "
-                                                                         "when not on a terminal)"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar (log lines when not on "
+                                                                         "a terminal)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result paths"),
 ) -> None:
     """Simulate physics scenarios into a dataset: shards, manifest, datasheet. SPEC is the config
     (`--config` of other verbs); `--set scenarios.0.clips.train=8` changes one value."""
     from rich.console import Console
 
+    from ..data.progress import configure_logging
     from ..sim.simulate import simulate as run
 
+    configure_logging(quiet)
     check_executor(executor)
     res = run(spec, out, workers=workers, executor=executor, ray_address=ray_address, sets=list(set_),
               progress=progress and not quiet)

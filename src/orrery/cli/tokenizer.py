@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
-from .common import CONFIG, PROGRESS, SETS, input_file
+from .common import CONFIG, PROGRESS, QUIET, SETS, input_file
 
 
 def _load(run: Path):
@@ -136,6 +136,7 @@ def evaluate_tokenizer(
     max_clips: int = typer.Option(0, "--max-clips", min=0, help="evaluate only the first N clips (0 = all)"),
     out: Path = typer.Option(None, "--out", help="JSON file for the results (default RUN/eval-SPLIT.json)"),
     progress: bool = PROGRESS,
+    quiet: bool = QUIET,
 ) -> None:
     """Reconstruction PSNR/SSIM and object-position error per scenario on a dataset split, scored
     by the same parser and metrics as world models (beside the floor: the original frames)."""
@@ -154,7 +155,7 @@ def evaluate_tokenizer(
     model, _ = _load(run)
     results = {}
     for sp in splits:
-        with Progress(transient=True, disable=not progress) as bar:
+        with Progress(transient=True, disable=not progress or quiet) as bar:
             task = bar.add_task(f"evaluate {sp}", total=None)
             results[sp] = run_eval(model, data, sp, max_clips=max_clips or None,
                                    on_clip=lambda i, n, t=task: bar.update(t, completed=i, total=n))
@@ -183,17 +184,21 @@ def train_tokenizer(
     config: Path = CONFIG,
     set_: list[str] = SETS,
     progress: bool = PROGRESS,
+    quiet: bool = QUIET,
+    tensorboard: bool = typer.Option(False, "--tensorboard", help="also log to TensorBoard in RUN/tensorboard/"),
 ) -> None:
     """Train a causal video tokenizer, e.g. --set model.kind=fsq --set model.compression=4x8x8
     --set train.steps=500."""
     from rich.console import Console
 
+    from ..data.progress import configure_logging
     from ..recipes.tokenizer import resolve_config
     from ..recipes.tokenizer import train_tokenizer as run
 
-    cfg = resolve_config(preset, config, list(set_))
-    res = run(data, cfg, out, progress=progress)
-    c = Console()
+    configure_logging(quiet)
+    cfg = resolve_config(preset, config, list(set_) + (["train.tensorboard=true"] if tensorboard else []))
+    res = run(data, cfg, out, progress=progress and not quiet)
+    c = Console(quiet=quiet)
     last = res["last"]
     c.print(f"trained {cfg.model.kind} {cfg.model.compression} tokenizer to step {res['step']} "
             f"({res['elapsed_s']:.0f} s, {res['samples_per_s']:.1f} clips/s): {res['reason']}")

@@ -22,7 +22,7 @@ from ..data.atomic import clean_temporaries, write_text
 from ..data.clip import Clip
 from ..data.jsonfile import read_json
 from ..data.lock import folder_lock
-from ..data.manifest import write_manifest
+from ..data.manifest import SPLITS, write_manifest
 from ..data.shards import read_shard, write_shard
 from .captions import Caption
 from .config import CurateConfig, dump_config
@@ -309,6 +309,12 @@ def finish(out: Path, cfg: CurateConfig, results: list[dict], totals: dict) -> d
                "reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
                "shards": sorted(written), "stages": {s: list(v) for s, v in totals.items() if v[0]}}
     write_datasheet(out / "datasheet.md", cfg, summary, rows, rejected)
+    from ..data.card import write_dataset_card
+    from ..data.schema import scan_schema
+
+    schema, members = scan_schema(sorted(shards_dir / n for n in written))
+    counts = {s: sum(1 for r in rows if r["split"] == s) for s in SPLITS}
+    write_dataset_card(out, out.name, counts, schema, members, "curate")
     return summary
 
 

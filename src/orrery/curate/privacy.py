@@ -1,4 +1,4 @@
-"""Privacy guard: faces are found with OpenCV's bundled Haar cascade and blurred in the output
+"""Privacy guard: faces are found with OpenCV's CascadeClassifier and its bundled Haar cascade, and blurred in the output
 frames (on by default), and captions are checked against a blocklist.
 
 It fails closed: a guard that cannot load stops the run before any work (PrivacyGuardError), and a
@@ -9,12 +9,11 @@ frontal faces of at least `face_min_px` pixels at analysis resolution; profiles 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 
 import cv2
 import numpy as np
 
-from .haar import CASCADE_NAME, HaarCascade, find_cascade
+from .faces import CASCADE_NAME, FaceDetector, find_cascade
 from .stages import ClipItem, FatalStageError, Stage
 
 
@@ -22,20 +21,20 @@ class PrivacyGuardError(FatalStageError):
     """The privacy guard cannot run; curating without it would leak faces, so nothing runs."""
 
 
-def load_detector(cascade: str | None = None) -> HaarCascade:
+def load_detector(cascade: str | None = None) -> FaceDetector:
     """The face cascade, or PrivacyGuardError saying exactly what is missing and how to fix it."""
     path = find_cascade(cascade)
     if path is None:
         raise PrivacyGuardError(
-            f"privacy guard: no face cascade found. OpenCV {cv2.__version__} bundles none (OpenCV 5 dropped "
-            f"them); give the path of OpenCV's {CASCADE_NAME} with privacy.cascade in the config or "
-            "$ORRERY_HAAR_CASCADE (it ships in the opencv-python-headless 4.x wheel under cv2/data/), "
-            "or turn the guard off with privacy.face_blur: false. Refusing to curate without it.")
+            f"privacy guard: no face cascade found: OpenCV {cv2.__version__} bundles none (orrery needs "
+            "opencv-python-headless 4.x: pip install 'opencv-python-headless>=4.9,<5'); or give the path of "
+            f"OpenCV's {CASCADE_NAME} with privacy.cascade in the config or $ORRERY_HAAR_CASCADE, or turn the "
+            "guard off with privacy.face_blur: false. Refusing to curate without it.")
     if not path.is_file():
         raise PrivacyGuardError(f"privacy guard: face cascade {path} does not exist; refusing to curate without it")
     try:
-        return HaarCascade(path)
-    except (ValueError, OSError, ET.ParseError) as e:
+        return FaceDetector(path)
+    except (ValueError, OSError, cv2.error) as e:
         raise PrivacyGuardError(f"privacy guard: cannot load the face cascade {path}: {e}") from None
 
 

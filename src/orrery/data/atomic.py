@@ -37,8 +37,12 @@ def _temporary(path: Path) -> Path:
 
 
 def _sync(tmp: Path) -> None:
+    """Flush `tmp` to disk and give it the intended mode (0666 less the umask: 0644 under the usual
+    022). Set here, after the writer: a writer that makes its file anew (safetensors' save_file
+    creates it 0600) would otherwise leave its own mode on the output."""
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
+    os.chmod(tmp, 0o666 & ~_UMASK)
 
 
 @contextmanager

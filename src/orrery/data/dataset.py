@@ -10,10 +10,9 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-import torch
 from torch.utils.data import Dataset
 
+from .batching import clip_item
 from .clip import Clip
 from .manifest import SPLITS, read_manifest
 from .shards import shard_members
@@ -108,38 +107,51 @@ def check_unique_keys(rows: list[dict], manifest: Path) -> None:
 
 
 class ClipDataset(Dataset):
-    """A torch Dataset over one split. Items: {'key', 'frames' uint8 [T, H, W, 3], 'masks' uint8
-    [T, H, W], 'position' float32 [T, N, 2], 'actions' float32 [T, A] (or [T, 0]), 'caption' str,
-    'meta' dict}. `cache=True` keeps decoded clips in memory (small datasets, many epochs)."""
+    """A torch Dataset over one split; items are `batching.clip_item` dicts, of fixed shapes within
+    the dataset, so `DataLoader(ds, batch_size=8, shuffle=True)` batches them as they are.
+    `cache=True` keeps decoded clips in memory (small datasets, many epochs); `with_meta=True` adds
+    each clip's full record (batch it with `collate_clips`); `meta(i)` reads one record alone."""
 
-    def __init__(self, root: str | Path, split: str, cache: bool = False, scenarios: list[str] | None = None):
+    def __init__(self, root: str | Path, split: str, cache: bool = False, scenarios: list[str] | None = None,
+                 with_meta: bool = False):
         self.store = ClipStore(root, split, scenarios)
         self.cache = cache
+        self.with_meta = with_meta
         self._cache: dict[int, dict] = {}
+        self.n_objects, self.action_dim = padding(self.store)
 
     def __len__(self) -> int:
         return len(self.store)
 
+    def meta(self, i: int) -> dict:
+        return self.store.clip(i, decode=False).meta
+
     def __getitem__(self, i: int) -> dict:
         if i in self._cache:
             return self._cache[i]
-        clip = self.store.clip(i)
-        t = clip.frames.shape[0]
-        item = {
-            "key": clip.key,
-            "frames": torch.from_numpy(clip.frames),
-            "masks": torch.from_numpy(clip.masks if clip.masks is not None else np.zeros(clip.frames.shape[:3], np.uint8)),
-            "position": torch.from_numpy(clip.state("position").astype(np.float32)) if "states" in clip.meta
-            else torch.zeros(t, 0, 2),
-            "actions": torch.from_numpy(clip.actions) if clip.actions is not None else torch.zeros(t, 0),
-            "caption": clip.captions[0] if clip.captions else "",
-            "meta": clip.meta,
-        }
+        item = clip_item(self.store.clip(i), self.n_objects, self.action_dim, self.with_meta)
         if self.cache:
             self._cache[i] = item
         return item
 
 
-def open_dataset(root: str | Path, split: str, cache: bool = False, scenarios: list[str] | None = None) -> ClipDataset:
+def padding(store: ClipStore) -> tuple[int, int]:
+    """(objects, action values per step) that every item of the split is padded to: the most
+    objects of any clip (the manifest's n_objects), and the action size of the split's actuated
+    clips (read from one record per scenario, without decoding video)."""
+    n_objects = max((int(r.get("n_objects") or 0) for r in store.rows), default=0)
+    action_dim = 0
+    first: dict[str, int] = {}
+    for i, r in enumerate(store.rows):
+        first.setdefault(str(r.get("scenario", "")), i)
+    for i in first.values():
+        a = store.clip(i, decode=False).actions
+        if a is not None and a.ndim == 2:
+            action_dim = max(action_dim, a.shape[1])
+    return n_objects, action_dim
+
+
+def open_dataset(root: str | Path, split: str, cache: bool = False, scenarios: list[str] | None = None,
+                 with_meta: bool = False) -> ClipDataset:
     """The torch Dataset of one split of a dataset folder made by `simulate` or `curate`."""
-    return ClipDataset(root, split, cache=cache, scenarios=scenarios)
+    return ClipDataset(root, split, cache=cache, scenarios=scenarios, with_meta=with_meta)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..config import load_yaml
 from .atomic import atomic_path, write_text
+from .card import metadata, with_front_matter
 from .manifest import SPLITS, read_manifest
 
 
@@ -154,11 +155,14 @@ def write_datasheet(root: str | Path) -> Path:
     ood_axes = Counter(r.get("ood_axis") for r in rows if r["split"] == "test_ood")
 
     s = [f"# Datasheet: {spec.get('name', root.name)}", ""]
+    head = metadata(spec.get("name", root.name), len(rows), "simulate", scenarios)
     s += ["## Motivation", "",
           "Made by `orrery simulate` to train and measure video world models against exact physics: every clip "
           "comes with the simulator's ground truth (states, masks, collision events), so a model's predictions "
           "can be scored in physical units rather than by appearance. Splits include out-of-distribution "
-          "clips, defined in the spec, because video models are known to fail physics out of distribution.", ""]
+          "clips, defined in the spec, because video models are known to fail physics out of distribution.", "",
+          "Created by whoever ran `orrery simulate` on the spec below (orrery records no author); no funding, "
+          "people or third-party data are involved: every clip is computed from the spec and its seed.", ""]
     s += ["## Composition", "",
           f"{len(rows)} clips in {len(scenarios)} scenario(s); "
           + ", ".join(f"{split} {split_totals.get(split, 0)}" for split in SPLITS) + ".", "",
@@ -201,7 +205,7 @@ def write_datasheet(root: str | Path) -> Path:
     if rejected:
         s += [f"{len(rejected)} clip(s) were set aside:", "",
               _table(["key", "reason"], [[r["key"], r["reason"]] for r in rejected[:50]]), ""]
-    s += ["## Preprocessing", "",
+    s += ["## Preprocessing, cleaning and labelling", "",
           "None beyond rendering and encoding: states are the simulator's, sampled at frame times. Frames are "
           "lossy-encoded unless the codec is `lossless`; masks are stored losslessly.", ""]
     s += ["## Uses", "",
@@ -209,7 +213,10 @@ def write_datasheet(root: str | Path) -> Path:
           "velocities, gravity, momentum, energy) against exact ground truth; studying out-of-distribution "
           "generalisation and data scaling.", "",
           "Not suitable for: claims about real-world video, 3-D scenes, deformable bodies, fluids, lighting, "
-          "textures or camera motion.", ""]
+          "textures or camera motion.", "",
+          "The data holds no people and no personal information; nothing in it can harm a person directly. A "
+          "model that learns it learns these simplified laws only: do not deploy one on real systems on the "
+          "strength of its scores here.", ""]
     s += ["## What the data cannot represent", "",
           "- 2-D rigid-body mechanics only, seen by a fixed orthographic camera; no drag, no rolling friction.",
           "- Objects are flat-coloured and identified by colour; no texture, shading, shadows or occlusion by scenery.",
@@ -219,11 +226,17 @@ def write_datasheet(root: str | Path) -> Path:
           ""]
     s += ["## Distribution", "",
           "Folder layout: `spec.yaml` (the resolved spec), `shards/{split}-{nnnnn}.tar` (WebDataset: `KEY.mp4`, "
-          "`KEY.json`, `KEY.masks.npz`, optional `KEY.frames.npz`), `manifest.parquet` (one row per clip), this "
-          "datasheet. Read it with `orrery.data.dataset.open_dataset(folder, split)`.", ""]
+          "`KEY.json`, `KEY.masks.npz`, optional `KEY.frames.npz`), `sidecars/` (each shard's manifest rows and "
+          "record schema), `manifest.parquet` (one row per clip), `README.md` (the dataset card: Hugging Face "
+          "metadata, the four splits and the schema of every record), this datasheet. Read it with "
+          "`orrery.data.open_dataset(folder, split)` (torch), `ShardStream` (streaming) or "
+          "`datasets.load_dataset(folder)` (Hugging Face). Licence: " + head["license"] + " (the default for "
+          "simulated data; the person who generated it may choose another).", ""]
     s += ["## Maintenance", "",
           "Regenerate from `spec.yaml` with `orrery simulate spec.yaml --out DIR`: output is byte-identical for the "
-          "same spec and orrery version.", ""]
+          "same spec and orrery version. orrery does not update a dataset once written; errors in the simulator "
+          "or the renderer are fixed in orrery and a dataset is regenerated, not patched. The code version that "
+          "made it is the orrery release installed when it was simulated.", ""]
     path = root / "datasheet.md"
-    write_text(path, "\n".join(s))
+    write_text(path, with_front_matter(head, "\n".join(s)))
     return path

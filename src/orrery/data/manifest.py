@@ -51,3 +51,24 @@ def read_manifest(path: str | Path, required: tuple[str, ...] = REQUIRED) -> pa.
     if "key" in table.column_names and table.column("key").null_count:
         raise ValueError(f"{path}: manifest column 'key' has empty rows")
     return table
+
+
+def describe(root: str | Path, split: str = "train") -> dict:
+    """What a split holds, for a model's record of its training data: the dataset's name, its clip
+    count, its scenarios and each scenario's numeric parameter ranges [min, max] (and choices)."""
+    root = Path(root)
+    rows = [r for r in read_manifest(root).to_pylist() if r["split"] == split]
+    ranges: dict[str, dict[str, list]] = {}
+    for r in rows:
+        scn = ranges.setdefault(str(r.get("scenario") or r.get("source") or "clips"), {})
+        for k, v in r.items():
+            if not k.startswith("param.") or v is None:
+                continue
+            name = k.removeprefix("param.")
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                lo, hi = scn.get(name, [v, v])
+                scn[name] = [min(lo, v), max(hi, v)]
+            else:
+                scn[name] = sorted(set(scn.get(name, [])) | {str(v)})
+    return {"dataset": root.resolve().name, "path": str(root.resolve()), "split": split, "clips": len(rows),
+            "scenarios": {k: dict(sorted(v.items())) for k, v in sorted(ranges.items())}}

@@ -16,7 +16,37 @@ import numpy as np
 
 from .atomic import atomic_path
 
-_EPOCH = 0.0  # fixed tar mtime: shards are byte-identical across runs
+# fixed tar mtime: shards are byte-identical across runs. An int: a float mtime makes tarfile add
+# a 1 KB pax header to every member (30% of a 32 px shard)
+_EPOCH = 0
+SIDECARS = "sidecars"  # beside shards/, never in it: loaders read every file in shards/ as a tar
+
+
+def sidecar_dir(shard_dir: str | Path) -> Path:
+    """The folder of the sidecars of the shards in `shard_dir`: DIR/sidecars/ for DIR/shards/."""
+    return Path(shard_dir).parent / SIDECARS
+
+
+def sidecar_path(shard_dir: str | Path, name: str) -> Path:
+    """Where the sidecar of shard `name` (its manifest rows, rejected clips and record schema;
+    simulate's per-shard completion marker) lives: DIR/sidecars/NAME.rows.json for DIR/shards/."""
+    return sidecar_dir(shard_dir) / f"{name}.rows.json"
+
+
+def shard_done(shard_dir: str | Path, name: str) -> bool:
+    """A shard is complete when its tar and its sidecar (written after it) both exist."""
+    return (Path(shard_dir) / f"{name}.tar").exists() and sidecar_path(shard_dir, name).exists()
+
+
+def adopt_old_sidecars(shard_dir: str | Path) -> int:
+    """Move sidecars that older versions wrote inside shards/ to their place; returns how many."""
+    n = 0
+    for old in Path(shard_dir).glob("*.rows.json"):
+        new = sidecar_path(shard_dir, old.name.removesuffix(".rows.json"))
+        new.parent.mkdir(parents=True, exist_ok=True)
+        old.replace(new)
+        n += 1
+    return n
 
 
 def write_shard(path: str | Path, samples: Iterable[tuple[str, dict[str, bytes]]]) -> int:

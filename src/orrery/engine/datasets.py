@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ..data.atomic import clean_temporaries, write_text
-from ..data.manifest import read_manifest, write_manifest
+from ..data.manifest import SPLITS, read_manifest, write_manifest
+from ..data.schema import merge_all
+from ..data.shards import adopt_old_sidecars, shard_done, sidecar_dir
 from ..sim.simulate import ClipTask, ShardTask, run_shard
 from .spec import EngineSpec
 
@@ -66,7 +68,8 @@ def simulate_requests(requests: list[Request], folder: Path, tag: str, spec: Eng
                       for r in chunk)
         name = f"{chunk[0].split}-{tag}-{n:05d}"
         tasks.append(ShardTask(name, str(shards), clips, video))
-    todo = [t for t in tasks if not ((shards / f"{t.name}.tar").exists() and (shards / f"{t.name}.rows.json").exists())]
+    sidecar_dir(shards).mkdir(exist_ok=True)
+    todo = [t for t in tasks if not shard_done(shards, t.name)]
     if todo:
         from ..exec import make_executor
 
@@ -77,12 +80,18 @@ def simulate_requests(requests: list[Request], folder: Path, tag: str, spec: Eng
     return folder
 
 
+def _sidecars(folder: Path) -> list[dict]:
+    """A batch's shard sidecars (those an older version left in shards/ are moved into place first)."""
+    adopt_old_sidecars(folder / "shards")
+    return [json.loads(p.read_text()) for p in sorted(sidecar_dir(folder / "shards").glob("*.rows.json"))]
+
+
 def batch_rows(folder: Path) -> list[dict]:
     """Manifest rows of a simulated batch with its provenance columns (clips set aside are left out)."""
     prov = {r["key"]: r for r in json.loads((folder / "requests.json").read_text())}
     rows = []
-    for side in sorted((folder / "shards").glob("*.rows.json")):
-        for row in json.loads(side.read_text())["rows"]:
+    for side in _sidecars(folder):
+        for row in side["rows"]:
             p = prov[row["key"]]
             row.update({"purpose": p["purpose"], "cells": p["cells"], "round": p["round"], "arm": p["arm"],
                         "asked_for": p["asked_for"], "score": p["score"]})
@@ -112,6 +121,13 @@ def compose(folder: Path, batches: list[Path], spec_yaml: str, sheet_note: str =
 
     sheet = write_datasheet(folder)
     write_text(sheet, sheet.read_text() + provenance_section(rows, sheet_note))
+    from ..data.card import write_dataset_card
+
+    sides = [s for b in batches for s in _sidecars(b)]
+    counts = {s: sum(1 for r in rows if r["split"] == s) for s in SPLITS}
+    write_dataset_card(folder, folder.name, counts, merge_all(s.get("schema", "null") for s in sides),
+                       {m for s in sides for m in s.get("members", ())}, "simulate",
+                       sorted({r["scenario"] for r in rows}))
     return folder
 
 

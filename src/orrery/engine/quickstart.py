@@ -21,7 +21,7 @@ def embedded_spec(name: str = "quickstart") -> Path:
 
 
 def quickstart(out: str | Path, family: str = "pixel", preset: str = "tiny", config: str | Path | None = None,
-               sets: list[str] = (), workers: int = 1, console: Console | None = None) -> dict:
+               sets: list[str] = (), workers: int = 1, console: Console | None = None, progress: bool = True) -> dict:
     """Run the whole flow on the embedded quickstart spec; returns the paths it wrote. `family`,
     `preset`, `config` and `sets` choose the world model and its training."""
     from ..eval.evaluate import evaluate
@@ -39,19 +39,19 @@ def quickstart(out: str | Path, family: str = "pixel", preset: str = "tiny", con
         return time.perf_counter()
 
     t = stage("1/3 simulate")
-    data = simulate(embedded_spec(), out / "data", workers=workers)
+    data = simulate(embedded_spec(), out / "data", workers=workers, progress=progress)
     timings["simulate"] = time.perf_counter() - t
     console.print(f"datasheet: {data['datasheet']}")
 
     t = stage(f"2/3 train the {family} {preset} world model")
-    run = train_world(out / "data", out / "run", family, preset, config, list(sets))
+    run = train_world(out / "data", out / "run", family, preset, config, list(sets), progress=progress)
     timings["train"] = time.perf_counter() - t
-    console.print(f"run: {run.run_dir} (step {run.step}, {run.samples_per_s:.1f} samples/s)")
+    console.print(f"run: {run.run_dir} (step {run.step}, {run.samples_per_s:.1f} samples/s); {run.reason}")
 
     reports, summaries = {}, {}
     t = stage("3/3 evaluate against the simulator, beside the baselines")
     for split in ("test", "test_ood"):
-        summaries[split] = evaluate(str(out / "run"), out / "data", split, out / f"eval-{split}")
+        summaries[split] = evaluate(str(out / "run"), out / "data", split, out / f"eval-{split}", progress=progress)
         reports[split] = out / f"eval-{split}" / "report.html"
         console.print(f"{split}: {reports[split]}")
         _print_headline(console, summaries[split])

@@ -39,7 +39,7 @@ def _plt():
 
 def learning_curves(cv: dict) -> str:
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=False)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)  # side by side: one y-axis
     for ax, what, title in ((axes[0], "weak", "weak cells (held-out test)"), (axes[1], "overall", "all cells (held-out test)")):
         for arm, c in cv.items():
             ys = np.array(list(c[what].values()), dtype=np.float64)  # [seeds, rounds + 1]

@@ -26,7 +26,7 @@ from ..config import Config, validate
 from ..data.atomic import clean_temporaries, replace_set
 from ..data.lock import folder_lock
 from ..models.base import Condition, Layout, WorldModel
-from .scoring import score_clip
+from .scoring import METRICS, score_clip
 
 FLOOR = "floor"
 DEFAULT_BASELINES = ("copy-last", "constant-velocity")
@@ -193,7 +193,7 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done, 
                 c = group[j]
                 clip_rows = score_clip(c.meta, ctx[j], p, truth[j], s, c.masks)
                 for r in clip_rows:
-                    r.update(model=name, key=c.key, split=c.split, scenario=c.scenario)
+                    r.update(model=name, key=c.key, split=c.split, scenario=c.scenario, ood=ood_kind(c.meta))
                 done.save(_slug(name), c.key, digests[c.key], clip_rows)
                 kept[c.key] = clip_rows
             for c in group:
@@ -207,7 +207,33 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done, 
                     made.update(zip(again, rollout(ctx[again], h, cond.subset(again)), strict=True))
                 for j in want:
                     examples.frames[group[j].key] = (ctx[j], truth[j], made[j])
+    for c in clips:
+        rows += truth_rows(c)
     return rows
+
+
+def truth_rows(clip) -> list[dict]:
+    """The true value of each `target` metric that has one (gravity, energy gain), as rows of the
+    pseudo-model TRUTH: reports show it beside the models, per scenario."""
+    from .summary import TRUTH
+
+    if not clip.meta.get("states"):
+        return []
+    return [{"model": TRUTH, "key": clip.key, "split": clip.split, "scenario": clip.scenario, "metric": m.name,
+             "step": None, "value": float(m.truth(clip.meta)), "ood": ood_kind(clip.meta)}
+            for m in METRICS if m.truth is not None]
+
+
+OOD_KINDS = {"count": "count", "template": "template", "combos": "combo"}
+
+
+def ood_kind(meta: dict) -> str | None:
+    """How a test_ood clip leaves the training distribution: gap, range, count, template, combo (or
+    the parameter's name for data written before simulate recorded `ood_kind`); None in distribution."""
+    axis = meta.get("ood_axis")
+    if not axis:
+        return None
+    return meta.get("ood_kind") or OOD_KINDS.get(axis, axis)
 
 
 def _actions(group: list, s: int, tc: int, h: int, action_dim: int = 0) -> np.ndarray | None:

@@ -30,6 +30,20 @@ class Metric:
     kind: str  # "tracks" (pred, true, meta), "frames" (pred_frames, true_frames, meta), "masks"
     fn: Callable
     physics: bool = True
+    # a frozen frame (copy-last) scores perfectly: no best model is shown for it
+    trivial: bool = False
+    # measured only on what a model detected: best only among models below this share missed
+    needs: tuple[str, float] | None = None
+    # for `target` metrics: the true value of a clip (meta -> float), shown beside the models
+    truth: Callable | None = None
+
+
+COLLISIONS = ("collisions_missed", 0.5)
+
+
+def _gravity(meta: dict) -> float:
+    g = meta.get("gravity")
+    return float(g[1]) if g else float("nan")
 
 
 METRICS: tuple[Metric, ...] = (
@@ -38,24 +52,27 @@ METRICS: tuple[Metric, ...] = (
     Metric("velocity_error_per_frame", "m/s", True, "lower", "tracks", mo.velocity_error_per_frame),
     Metric("velocity_error_time_avg", "m/s", False, "lower", "tracks", mo.velocity_error_time_avg),
     Metric("acceleration_error", "m/s^2", False, "lower", "tracks", mo.acceleration_error),
-    Metric("gravity_recovered", "m/s^2", False, "target", "tracks", mo.gravity_recovered),
-    Metric("momentum_change_error", "rel", False, "lower", "tracks", ev.momentum_change_error),
-    Metric("energy_change_error", "rel", False, "lower", "tracks", ev.energy_change_error),
-    Metric("energy_gain", "rel", False, "target", "tracks", ev.energy_gain),  # signed: 0 is right
-    Metric("energy_flag", "0/1", False, "lower", "tracks", ev.energy_flag),
-    Metric("restitution_error", "", False, "lower", "tracks", ev.restitution_error),
-    Metric("collision_timing_error", "frames", False, "lower", "tracks", ev.collision_timing_error),
+    Metric("gravity_recovered", "m/s^2", False, "target", "tracks", mo.gravity_recovered, truth=_gravity),
+    Metric("momentum_change_error", "rel", False, "lower", "tracks", ev.momentum_change_error, trivial=True,
+           needs=COLLISIONS),
+    Metric("energy_change_error", "rel", False, "lower", "tracks", ev.energy_change_error, needs=COLLISIONS),
+    Metric("energy_gain", "rel", False, "target", "tracks", ev.energy_gain, trivial=True,  # signed: 0 is right
+           truth=lambda meta: 0.0),
+    Metric("energy_flag", "0/1", False, "lower", "tracks", ev.energy_flag, trivial=True),
+    Metric("restitution_error", "", False, "lower", "tracks", ev.restitution_error, needs=COLLISIONS),
+    Metric("collision_timing_error", "frames", False, "lower", "tracks", ev.collision_timing_error,
+           needs=COLLISIONS),
     Metric("collisions_missed", "fraction", False, "lower", "tracks", ev.collisions_missed),
     Metric("objects_lost", "count", True, "lower", "tracks", mo.objects_lost),
     Metric("objects_visible", "count", True, "target", "tracks", mo.objects_visible),
     Metric("objects_spawned", "count", True, "lower", "tracks", mo.objects_spawned),
     Metric("objects_untracked", "count", False, "target", "tracks", mo.objects_untracked),
-    Metric("size_drift", "rel", True, "lower", "tracks", mo.size_drift),
-    Metric("shape_drift", "|ln ratio|", True, "lower", "tracks", mo.shape_drift),
-    Metric("colour_drift", "rgb", True, "lower", "tracks", mo.colour_drift),
+    Metric("size_drift", "rel", True, "lower", "tracks", mo.size_drift, trivial=True),
+    Metric("shape_drift", "|ln ratio|", True, "lower", "tracks", mo.shape_drift, trivial=True),
+    Metric("colour_drift", "rgb", True, "lower", "tracks", mo.colour_drift, trivial=True),
     Metric("orientation_error_deg", "deg", True, "lower", "tracks", mo.orientation_error_deg),
     Metric("angular_velocity_error", "rad/s", True, "lower", "tracks", mo.angular_velocity_error),
-    Metric("interpenetration_px", "px", True, "lower", "tracks", mo.interpenetration_px),
+    Metric("interpenetration_px", "px", True, "lower", "tracks", mo.interpenetration_px, trivial=True),
     Metric("mask_iou", "", True, "higher", "masks", im.mask_iou, physics=False),
     Metric("psnr", "dB", True, "higher", "frames", im.psnr, physics=False),
     Metric("ssim", "", True, "higher", "frames", im.ssim, physics=False),

@@ -15,7 +15,9 @@ import numpy as np
 from ..data.atomic import write_with
 from .scoring import METRICS
 
-COLUMNS = ("model", "key", "split", "scenario", "metric", "step", "value")
+COLUMNS = ("model", "key", "split", "scenario", "metric", "step", "value", "ood")
+TRUTH = "truth"  # rows of the true value of `target` metrics (not a model)
+OOD_METRIC = "position_error_px"  # what the out-of-distribution table breaks down by axis
 
 
 def write_metrics(path: str | Path, rows: list[dict]) -> None:
@@ -29,9 +31,15 @@ def write_metrics(path: str | Path, rows: list[dict]) -> None:
         "scenario": pa.array([r.get("scenario", "") for r in rows], pa.string()),
         "metric": pa.array([r["metric"] for r in rows], pa.string()),
         "step": pa.array([r["step"] for r in rows], pa.int32()),
-        "value": pa.array([r["value"] for r in rows], pa.float64()),
+        # nothing measured is null, not NaN: duckdb's avg() and polars' mean() skip nulls
+        "value": pa.array([_measured(r["value"]) for r in rows], pa.float64()),
+        "ood": pa.array([r.get("ood") for r in rows], pa.string()),  # the OOD axis kind, null in distribution
     })
     write_with(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def _measured(x) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def _mean(xs) -> float:
@@ -53,7 +61,45 @@ def clip_values(rows: list[dict]) -> dict[tuple, float]:
     return {k: _mean(v) for k, v in acc.items()}
 
 
+def metric_doc(fn) -> str:
+    """A metric's description for captions: its docstring's first paragraph, whole, without the
+    internal '[H]' tag (per step)."""
+    para = (fn.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(para.split()).removeprefix("[H] ")
+
+
+def _truth(rows: list[dict]) -> dict:
+    """{scenario: {metric: mean true value}} and {'*': ...} over every clip, from the truth rows."""
+    acc: dict[tuple, list] = defaultdict(list)
+    for r in rows:
+        acc[(r.get("scenario", ""), r["metric"])].append(r["value"])
+        acc[("*", r["metric"])].append(r["value"])
+    out: dict[str, dict] = defaultdict(dict)
+    for (sc, me), v in acc.items():
+        out[sc][me] = _mean(v)
+    return dict(out)
+
+
+def _by_ood(rows: list[dict], models: list[str]) -> dict:
+    """{kind: {'clips': n, model: mean over clips of OOD_METRIC}} for clips that carry an OOD kind."""
+    per: dict[tuple, list] = defaultdict(list)
+    clips: dict[str, set] = defaultdict(set)
+    for r in rows:
+        if r.get("ood") and r["metric"] == OOD_METRIC:
+            per[(r["model"], r["ood"], r["key"])].append(r["value"])
+            clips[r["ood"]].add(r["key"])
+    out: dict[str, dict] = {}
+    for kind in sorted(clips):
+        out[kind] = {"clips": len(clips[kind])}
+        for m in models:
+            out[kind][m] = _mean([_mean(v) for (mm, k, _), v in per.items() if mm == m and k == kind])
+    return out
+
+
 def summarise(rows: list[dict], stamp: dict, skipped: list[dict], main: str) -> dict:
+    truth = _truth([r for r in rows if r["model"] == TRUTH])
+    by_ood_rows = rows
+    rows = [r for r in rows if r["model"] != TRUTH]
     per_clip = clip_values(rows)
     models = [main] + sorted({k[0] for k in per_clip} - {main, "floor"}) + ["floor"]
     groups: dict[tuple, list] = defaultdict(list)
@@ -83,7 +129,10 @@ def summarise(rows: list[dict], stamp: dict, skipped: list[dict], main: str) -> 
         "table": table,
         "per_step": per_step,
         "metrics": {me.name: {"unit": me.unit, "better": me.better, "per_step": me.per_step, "physics": me.physics,
-                              "doc": (me.fn.__doc__ or "").strip().splitlines()[0]} for me in METRICS},
+                              "trivial": me.trivial, "needs": list(me.needs) if me.needs else None,
+                              "doc": metric_doc(me.fn)} for me in METRICS},
+        "truth": truth,
+        "by_ood": _by_ood(by_ood_rows, models),
         "clip_scores": {f"{k[0]}|{k[1]}": v for k, v in per_clip.items() if k[4] == "position_error_px"},
     }
 

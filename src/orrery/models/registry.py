@@ -77,9 +77,16 @@ def load_world_model(run: str | Path, step: int | None = None, device: str = "cp
     """A trained run folder (or its inference export) -> a WorldModel with the EMA weights.
 
     `overrides` change inference settings of the model config (e.g. 'steps=2', 'temperature=0')."""
-    from ..checkpoint import load_checkpoint, load_weights, model_weights
+    from ..checkpoint import EXPORT_SIDECAR, load_checkpoint, load_export, load_weights, model_weights
 
-    ckpt = load_checkpoint(run, step)
+    run = Path(run)
+    exported = run.suffix in (".json", ".safetensors") or (
+        (run / EXPORT_SIDECAR).exists() and not (run / "checkpoints").is_dir())
+    if exported and step is not None:
+        raise ValueError(f"{run}: an inference export holds one step; give the run folder for step {step}")
+    ckpt = load_export(run) if exported else load_checkpoint(run, step)
+    if exported and run.is_file():
+        run = run.parent
     conf = upgrade_config(ckpt.sidecar.get("config") or {})
     kind = conf.get("kind")
     if kind not in FAMILIES:
@@ -87,7 +94,8 @@ def load_world_model(run: str | Path, step: int | None = None, device: str = "cp
     family = get_family(kind)
     cfg = validate(family.config, merge(conf.get("model") or {}, parse_sets(list(overrides))), "model")
     net = family.net(cfg)
-    load_weights(net, model_weights(ckpt), Path(run) / "checkpoints" / f"step-{ckpt.step}.safetensors")
+    where = run / "model.safetensors" if exported else run / "checkpoints" / f"step-{ckpt.step}.safetensors"
+    load_weights(net, model_weights(ckpt), where)
     tokenizer = None
     if family.tokenizer is not None:
         from ..tokenizer.checkpoint import load_tokenizer

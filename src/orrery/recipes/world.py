@@ -8,13 +8,16 @@ numbers of every preset."""
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, create_model
 
+from ..checkpoint import export_inference
 from ..config import Config, ConfigError, load
+from ..data.manifest import describe
 from ..models.registry import FAMILIES, Family, check_tokenizer, get_family
 from ..train import TrainConfig, TrainResult, train
 from .windows import Windows, clips_of, collate, data_fingerprint, data_shape
@@ -181,9 +184,13 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     lineage = load_init(net, fam, cfg)
     lineage = _resumed_lineage(out) or lineage  # a resumed run's weights came from what its checkpoints say
     fingerprint = data_fingerprint(data) + (f":{tok_fp}" if tok_fp else "")
-    return train(net, windows, val, cfg.train, out, config=cfg, data_fingerprint=fingerprint, collate_fn=collate,
-                 progress=progress, stop_after=stop_after,
-                 extra={"inputs": inputs, **({"lineage": lineage} if lineage else {})})
+    result = train(net, windows, val, cfg.train, out, config=cfg, data_fingerprint=fingerprint, collate_fn=collate,
+                   progress=progress, stop_after=stop_after,
+                   extra={"inputs": inputs, "training_data": describe(data, "train"),
+                          **({"lineage": lineage} if lineage else {})})
+    if int(os.environ.get("RANK", "0")) == 0:  # beside the checkpoints: weights + config for inference only
+        export_inference(out, result.step)
+    return result
 
 
 def load_init(net, fam: Family, cfg) -> list[dict]:

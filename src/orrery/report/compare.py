@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..data.atomic import write_text
 from .html import data_uri, format_number
-from .plots import error_vs_horizon
+from .plots import error_vs_horizon, shared_ylim
 
 METRIC = "position_error_px"
 LOST = "objects_lost"
@@ -42,8 +42,9 @@ def write_comparison(path: str | Path, summaries: dict[str, dict], reports: dict
         rows.append(f"<tr><th>{html.escape(m)}</th>{''.join(cells)}{lost}</tr>")
     head1 = "".join(f"<th colspan=3>h{h}</th>" for h in marks) + f"<th colspan=2>objects lost per clip, h{horizon}</th>"
     head2 = "<th>ID</th><th>OOD</th><th>OOD/ID</th>" * len(marks) + "<th>ID</th><th>OOD</th>"
+    ylim = shared_ylim([idd["per_step"], ood["per_step"]], METRIC, models)  # side by side: one y-axis
     plots = "".join(
-        f"<figure><img alt='{s}' src='{data_uri(error_vs_horizon(summ['per_step'], METRIC, 'px', models), 'image/png')}'>"
+        f"<figure><img alt='{s}' src='{data_uri(error_vs_horizon(summ['per_step'], METRIC, 'px', models, ylim), 'image/png')}'>"
         f"<figcaption>{s}</figcaption></figure>" for s, summ in (("test (in distribution)", idd),
                                                                    ("test_ood (out of distribution)", ood)))
     links = " · ".join(f"<a href='{html.escape(Path(p).relative_to(Path(path).parent).as_posix())}'>"

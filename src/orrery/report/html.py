@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data.atomic import write_text
 from .animate import gif_bytes, triptych_frames
+from .best import TRIVIAL_MARK, best, contenders
 from .model_card import markdown, sections
 from .plots import error_vs_horizon
 
@@ -40,27 +41,55 @@ def format_number(x) -> str:
     return f"{x:.3g}" if ax < 1000 else f"{x:.0f}"
 
 
+def _truths(summary: dict, name: str) -> dict[str, float]:
+    """{scenario: true value} of a target metric (empty when it has none)."""
+    return {sc: t[name] for sc, t in summary.get("truth", {}).items() if sc != "*" and name in t}
+
+
 def _overview(summary: dict) -> str:
     models = summary["models"]
     head = "".join(f"<th>{html.escape(m)}</th>" for m in models)
     body = []
     for name, info in summary["metrics"].items():
-        vals = [summary["overall"][m].get(name, math.nan) for m in models]
-        finite = [v for v in vals[:-1] if not math.isnan(v)]  # the floor is not a contender
-        best = None
-        if finite and info["better"] in ("lower", "higher"):
-            best = min(finite) if info["better"] == "lower" else max(finite)
+        winners = best(summary, name)
+        _, why = contenders(summary, name)
+        truths = _truths(summary, name)
+        varies = len({round(v, 6) for v in truths.values() if not math.isnan(v)}) > 1
         cells = []
-        for m, v in zip(models, vals, strict=True):
-            cls = "best" if best is not None and v == best and m != "floor" else ""
+        for m in models:
+            v = summary["overall"][m].get(name, math.nan)
+            if varies:  # an average over scenarios with different true values means nothing
+                cells.append('<td class="note">per scenario</td>')
+                continue
             sem = summary.get("overall_sem", {}).get(m, {}).get(name, math.nan)
             pm = f' <span class="note">±{format_number(sem)}</span>' if sem is not None and not math.isnan(sem) and sem > 0 else ""
-            cells.append(f'<td class="{cls}">{format_number(v)}{pm}</td>')
+            cells.append(f'<td class="{"best" if m in winners else ""}">{format_number(v)}{pm}</td>')
+        true = "varies" if varies else format_number(next(iter(truths.values()))) if truths else ""
+        mark = f' <span title="{html.escape(why)}">{TRIVIAL_MARK}</span>' if info.get("trivial") else ""
         unit = html.escape(info["unit"])
-        body.append(f'<tr><td class="l" title="{html.escape(info["doc"])}">{name}</td><td class="l">{unit}</td>'
-                    f'<td class="l">{info["better"]}</td>{"".join(cells)}</tr>')
-    return (f'<table><tr><th class="l">metric</th><th class="l">unit</th><th class="l">better</th>{head}</tr>'
-            + "".join(body) + "</table>")
+        better = html.escape(info["better"]) + (f' <span class="note">({html.escape(why)})</span>'
+                                                if why and info.get("needs") else "")
+        body.append(f'<tr><td class="l" title="{html.escape(info["doc"])}">{name}{mark}</td><td class="l">{unit}</td>'
+                    f'<td class="l">{better}</td><td>{true}</td>{"".join(cells)}</tr>')
+    return (f'<table><tr><th class="l">metric</th><th class="l">unit</th><th class="l">better</th><th>true</th>'
+            f'{head}</tr>' + "".join(body) + "</table>")
+
+
+def _ood_table(summary: dict) -> str:
+    """Out-of-distribution clips by how they leave the training distribution (gap, range, count,
+    template, combo): mean position error per model."""
+    by = summary.get("by_ood") or {}
+    if not by:
+        return ""
+    models = summary["models"]
+    head = "".join(f"<th>{html.escape(m)}</th>" for m in models)
+    rows = "".join(f'<tr><td class="l">{html.escape(k)}</td><td>{v["clips"]}</td>'
+                   + "".join(f"<td>{format_number(v.get(m))}</td>" for m in models) + "</tr>" for k, v in by.items())
+    return ("<h2>Out of distribution, by axis</h2><p class='note'>Position error (px, mean over the horizon and "
+            "clips) of the clips that leave the training distribution along each axis: gap = a value inside the "
+            "training range that training never saw, range = beyond it, count = more objects, template = a "
+            "held-out layout, combo = a held-out colour and shape pair.</p>"
+            f'<table><tr><th class="l">axis</th><th>clips</th>{head}</tr>{rows}</table>')
 
 
 def _by_scenario(summary: dict) -> str:
@@ -75,11 +104,13 @@ def _by_scenario(summary: dict) -> str:
                 vals = [cell.get((m, split, sc, name), math.nan) for m in models]
                 if all(math.isnan(v) for v in vals):
                     continue
-                rows.append(f'<tr><td class="l">{name}</td>' + "".join(f"<td>{format_number(v)}</td>" for v in vals) + "</tr>")
+                true = _truths(summary, name).get(sc)
+                rows.append(f'<tr><td class="l">{name}</td><td>{format_number(true) if true is not None else ""}</td>'
+                            + "".join(f"<td>{format_number(v)}</td>" for v in vals) + "</tr>")
             if rows:
                 head = "".join(f"<th>{html.escape(m)}</th>" for m in models)
-                out.append(f"<h3>{html.escape(sc)} · {html.escape(split)}</h3><table><tr><th class='l'>metric</th>{head}</tr>"
-                           + "".join(rows) + "</table>")
+                out.append(f"<h3>{html.escape(sc)} · {html.escape(split)}</h3><table><tr><th class='l'>metric</th>"
+                           f"<th>true</th>{head}</tr>" + "".join(rows) + "</table>")
     return "".join(out)
 
 
@@ -137,7 +168,11 @@ Every physics metric is read from pixels by the object parser and compared with 
 a model cannot be told apart from the truth below it.</p>
 <h2>Overview (all scenarios)</h2>{_overview(summary)}
 <p class="note">Per-step metrics are averaged over the horizon, then over clips; ± is the standard error over
-clips; "–" = nothing measurable (e.g. no collision in the horizon). Bold = best model (the floor excluded).</p>
+clips; "–" = nothing measurable (e.g. no collision in the horizon). Bold = best model where ranking means
+something: not the floor, not on target metrics (compared with the true value in the "true" column, per scenario
+when scenarios differ), not on metrics marked {TRIVIAL_MARK} (a frozen frame scores perfectly there), and on
+metrics measured only on detected collisions, only among models that miss at most half of them.</p>
+{_ood_table(summary)}
 <h2>Error versus horizon</h2>{_plots(summary)}
 <h2>Animations</h2>{_animations(summary, examples)}
 <h2>By scenario and split</h2>{_by_scenario(summary)}

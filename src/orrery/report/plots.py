@@ -18,8 +18,21 @@ def _figure(width: float = 4.2, height: float = 2.8):
     return plt, fig, ax
 
 
-def error_vs_horizon(per_step: dict[str, dict[str, list[float]]], metric: str, unit: str, models: list[str]) -> bytes:
-    """PNG of metric-vs-future-step curves, one per model (the floor dashed)."""
+def shared_ylim(per_steps: list[dict[str, dict[str, list[float]]]], metric: str, models: list[str]
+                ) -> tuple[float, float] | None:
+    """One y range for plots shown side by side: 0 (or the lowest value) to 5 % above the highest."""
+    ys = [y for ps in per_steps for m in models for y in (ps.get(m, {}).get(metric) or [])
+          if y is not None and math.isfinite(y)]
+    if not ys:
+        return None
+    lo, hi = min(0.0, min(ys)), max(ys)
+    return lo, hi + 0.05 * (hi - lo or 1.0)
+
+
+def error_vs_horizon(per_step: dict[str, dict[str, list[float]]], metric: str, unit: str, models: list[str],
+                     ylim: tuple[float, float] | None = None) -> bytes:
+    """PNG of metric-vs-future-step curves, one per model (the floor dashed); `ylim` fixes the y
+    range (plots set side by side share one)."""
     plt, fig, ax = _figure()
     for m in models:
         ys = per_step.get(m, {}).get(metric)
@@ -30,6 +43,8 @@ def error_vs_horizon(per_step: dict[str, dict[str, list[float]]], metric: str, u
                 color="grey" if m == "floor" else None)
     ax.set_xlabel("future frame")
     ax.set_ylabel(f"{metric} ({unit})" if unit else metric)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:  # nothing measured (curated clips have no physics): no legend
         ax.legend(fontsize=7)

@@ -248,6 +248,20 @@ def _quantiles(n: int, rng: np.random.Generator, mode: str) -> np.ndarray:
     return (rng.permutation(n) + rng.random(n)) / n
 
 
+def ood_kind(axis: str, value, train: Region, kind: Kind) -> str:
+    """How a value drawn for OOD axis `axis` leaves the training distribution: 'gap' (inside the
+    training range, in a hole of it), 'range' (beyond it), 'count' (more objects), 'template' (a
+    held-out template), 'combo' (a held-out colour x shape pair), or 'choice' (another held-out value)."""
+    if axis == "combos":
+        return "combo"
+    if axis in ("count", "template"):
+        return axis
+    if kind in ("choice", "bool") or not train.intervals:
+        return "choice"
+    lo, hi = min(a for a, _ in train.intervals), max(b for _, b in train.intervals)
+    return "gap" if lo <= float(value) <= hi else "range"
+
+
 def sample_params(space: ParamSpace, train: dict[str, Region], ood: dict[str, Region], n: int,
                   mode: str, is_ood: bool, rng: np.random.Generator,
                   extra_axes: tuple[str, ...] = ()) -> list[dict]:

@@ -186,22 +186,30 @@ class World:
                            "impulse": [float(imp.x), float(imp.y)]})
 
         self.space.on_collision(None, None, post_solve=post_solve)
-        step = _fast_stepper(self.space, dt)
+        c_step, handle = _fast_stepper(self.space)
+        checked = False  # the first substep goes through Space.step
+        bodies = self.bodies
+        states = []  # per frame, per body: (position, velocity, angle, angular velocity), read once
         for i in range(n_frames):
-            for k, body in enumerate(self.bodies):
-                pos[i, k] = body.position
-                vel[i, k] = body.velocity
-                ang[i, k] = body.angle
-                angv[i, k] = body.angular_velocity
+            states.append([(b.position, b.velocity, b.angle, b.angular_velocity) for b in bodies])
             if i == n_frames - 1:
                 break
             if self.controller is not None:
                 a = self.controller(self, i)
                 if a is not None:
                     actions.append(np.asarray(a, dtype=np.float64))
-            for _ in range(substeps):
+            for _ in range(substeps):  # the hot loop: ~1,000 substeps a clip, no call but Chipmunk's
                 clock[0] += 1
-                step()
+                if checked:
+                    c_step(handle, dt)
+                else:
+                    self.space.step(dt)
+                    checked = c_step is not None
+        if n:
+            pos[:] = [[tuple(p) for p, _, _, _ in f] for f in states]
+            vel[:] = [[tuple(v) for _, v, _, _ in f] for f in states]
+            ang[:] = [[a for _, _, a, _ in f] for f in states]
+            angv[:] = [[w for _, _, _, w in f] for f in states]
         traj = Trajectory(pos, vel, ang, angv, *self._energies(pos, vel, angv), events=events)
         if actions:
             actions.append(np.zeros_like(actions[-1]))  # no command after the last frame
@@ -221,26 +229,17 @@ class World:
         return kinetic, potential, elastic
 
 
-def _fast_stepper(space: pymunk.Space, dt: float) -> Callable[[], None]:
-    """A substep function. After one checked `Space.step` (which validates bodies), call
-    Chipmunk's step directly: pymunk's Python wrapper (locking, deferred adds and removals,
-    post-step callbacks, none of which a running clip uses) cost 3x the physics itself. The
-    collision callbacks are registered in C and fire either way; results are identical (tested)."""
-    first = [True]
+def _fast_stepper(space: pymunk.Space) -> tuple[Callable | None, object]:
+    """(Chipmunk's step function, the space's handle), or (None, None) on another pymunk layout.
+    `run` calls it directly after one checked `Space.step` (which validates the bodies): pymunk's
+    Python wrapper (locking, deferred adds and removals, post-step callbacks, none of which a
+    running clip uses) cost 3x the physics itself. The collision callbacks are registered in C and
+    fire either way; results are identical (tested)."""
     lib = getattr(getattr(pymunk, "_chipmunk", None), "lib", None)
     handle = getattr(space, "_space", None)
     if lib is None or handle is None or not hasattr(lib, "cpSpaceStep"):
-        return lambda: space.step(dt)  # another pymunk layout: the plain (slower) path
-    c_step = lib.cpSpaceStep
-
-    def step() -> None:
-        if first[0]:
-            space.step(dt)
-            first[0] = False
-        else:
-            c_step(handle, dt)
-
-    return step
+        return None, None
+    return lib.cpSpaceStep, handle
 
 
 def _polygon_centroid(v: np.ndarray) -> np.ndarray:

@@ -24,6 +24,8 @@ class TrainConfig(Config):
     ckpt_every: int = Field(500, ge=0, description="steps between checkpoints (one is always written at the end)")
     keep_last: int = Field(2, ge=1, description="checkpoints kept on disk")
     log_every: int = Field(10, ge=1)
+    tensorboard: bool = Field(False, description="also log to TensorBoard in RUN/tensorboard/ "
+                                                 "(pip install 'orrery[tensorboard]')")
     seed: int = Field(0, ge=0, description="initialisation, batch order and noise")
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     precision: Precision = Field("auto", description="auto = bf16 on CUDA, fp32 on CPU")

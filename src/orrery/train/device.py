@@ -65,10 +65,28 @@ def teardown_runtime(rt: Runtime) -> None:
 
 
 def resolve_precision(precision: Precision, device: torch.device) -> Literal["fp32", "bf16"]:
-    """'auto' is bf16 on CUDA and fp32 on CPU (CPU bf16 is possible and faster with AMX, but opt-in)."""
+    """'auto' is bf16 on CUDA and fp32 on CPU (CPU bf16 is faster only with AMX or AVX-512 BF16, and
+    opt-in; asked for on a CPU without them, it is said to be slow, once)."""
     if precision == "auto":
         return "bf16" if device.type == "cuda" else "fp32"
+    if precision == "bf16" and device.type == "cpu" and not cpu_has_bf16():
+        import logging
+
+        logging.getLogger("orrery").warning(
+            "train.precision=bf16 on a CPU without AMX or AVX-512 BF16 (no amx_bf16/avx512_bf16 in its flags): "
+            "bf16 autocast is emulated there and much slower than fp32 (13x measured on an AVX2-only CPU)")
     return precision
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (AMX or AVX-512 BF16), from /proc/cpuinfo's flags
+    (Linux; elsewhere assumed yes, so nothing is said)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        return True
+    return not flags or "amx_bf16" in flags.split() or "avx512_bf16" in flags.split()
 
 
 def autocast(device: torch.device, precision: Literal["fp32", "bf16"]):

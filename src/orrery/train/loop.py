@@ -30,6 +30,7 @@ from ..checkpoint import (
 from ..config import dump_yaml, to_dict
 from ..data.atomic import clean_temporaries, write_text
 from ..data.lock import folder_lock
+from ..data.progress import Progress
 from .batches import StepBatchSampler
 from .config import TrainConfig
 from .device import (
@@ -47,6 +48,7 @@ from .metrics import MetricsLog
 from .protocol import LossModule, check_trainable
 from .schedule import warmup_cosine
 from .stop import INTERRUPTED, STEPS, STOP_AFTER, TIME_LIMIT, StopRequest, agree, final_line, say
+from .tracking import Tracker
 
 
 @dataclass
@@ -68,7 +70,8 @@ class TrainResult:
 
 # Keys of the resolved config that may change between a run and its resume.
 RESUMABLE_CHANGES = ("train.steps", "train.time_limit_min", "train.device", "train.num_workers",
-                     "train.val_every", "train.ckpt_every", "train.log_every", "train.compile")
+                     "train.val_every", "train.ckpt_every", "train.log_every", "train.compile",
+                    "train.tensorboard")
 
 
 def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
@@ -195,6 +198,7 @@ def _train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, 
                         pin_memory=rt.device.type == "cuda", persistent_workers=cfg.num_workers > 0)
     gen = torch.Generator(device=rt.device)
     log = MetricsLog(run_dir / "metrics.csv", resume_step=start_step) if rt.is_main else None
+    tracker = Tracker(run_dir, cfg.tensorboard and rt.is_main, purge_step=start_step + 1 if start_step else None)
 
     def checkpoint(step: int, elapsed: float) -> None:
         if rt.is_main:
@@ -202,6 +206,7 @@ def _train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, 
                             config=cfg_dict, data_fingerprint=data_fingerprint, extra=extra,
                             elapsed_s=elapsed, keep_last=cfg.keep_last)
             log.flush()
+            tracker.flush()
         if rt.distributed:
             dist.barrier()
 
@@ -212,7 +217,7 @@ def _train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, 
     logs_acc: dict[str, float] = {}
     n_acc = 0
     stopped_by = STEPS
-    bar = _Progress(progress and rt.is_main, cfg.steps, start_step, run_dir.name)
+    bar = Progress(f"train {run_dir.name}", cfg.steps, start_step, progress and rt.is_main, unit="steps")
     try:
         data_iter = iter(loader)
         model.train()
@@ -257,16 +262,18 @@ def _train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, 
                 means = all_reduce_mean({k: v / n_acc for k, v in logs_acc.items()}, rt)
                 sps = window_samples / max(now - window_t, 1e-9)
                 if log is not None:
-                    log.log(step, {f"train/{k}": v for k, v in means.items()}
-                            | {"lr": lr, "samples_per_s": sps, "elapsed_s": elapsed_before + now - t0})
+                    row = {f"train/{k}": v for k, v in means.items()} | {"lr": lr, "samples_per_s": sps}
+                    log.log(step, row | {"elapsed_s": elapsed_before + now - t0})
                     log.flush()  # small file: rewrite it so progress is visible while training
-                bar.update(step, means.get("loss", float("nan")), sps)
+                    tracker.log(step, row)
+                bar.update(step, loss=means.get("loss", float("nan")), samples_s=sps)
                 logs_acc, n_acc = {}, 0
                 window_t, window_samples = now, 0
             if cfg.val_every and val_set is not None and step % cfg.val_every == 0:
                 vals = validate(ema.shadow if ema else model, val_set, cfg, rt, precision, collate_fn)
                 if log is not None:
                     log.log(step, {f"val/{k}": v for k, v in vals.items()})
+                    tracker.log(step, {f"val/{k}": v for k, v in vals.items()})
                 model.train()
             if cfg.ckpt_every and step % cfg.ckpt_every == 0 and step < cfg.steps:
                 checkpoint(step, elapsed_before + time.perf_counter() - t0)
@@ -286,11 +293,13 @@ def _train(model: torch.nn.Module, train_set: Dataset, val_set: Dataset | None, 
             vals = validate(ema.shadow if ema else model, val_set, cfg, rt, precision, collate_fn)
             if log is not None:
                 log.log(step, {f"val/{k}": v for k, v in vals.items()})
+                tracker.log(step, {f"val/{k}": v for k, v in vals.items()})
         if log is not None and stopped_by == TIME_LIMIT:
             log.log(step, {"stopped_by_time_limit": 1.0})
         checkpoint(step, total)
     finally:
         bar.close()
+        tracker.close()
     if stopped_by == TIME_LIMIT and rt.is_main:
         say(f"train: {final_line(stopped_by, step, cfg.steps, cfg.time_limit_min)}")
     done = step - start_step
@@ -330,27 +339,3 @@ def validate(model: torch.nn.Module, val_set: Dataset, cfg: TrainConfig, rt: Run
     if rt.distributed:
         means = all_reduce_mean(means, rt)
     return means
-
-
-class _Progress:
-    """A rich progress bar (silent when disabled: non-main ranks, tests)."""
-
-    def __init__(self, enabled: bool, total: int, start: int, name: str):
-        self.enabled = enabled
-        if not enabled:
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.p = Progress(TextColumn("[bold]train[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn("loss {task.fields[loss]:.4g}  {task.fields[sps]:.1f} samples/s"),
-                          TimeRemainingColumn())
-        self.p.start()
-        self.task = self.p.add_task(name, total=total, completed=start, loss=float("nan"), sps=0.0)
-
-    def update(self, step: int, loss: float, sps: float) -> None:
-        if self.enabled:
-            self.p.update(self.task, completed=step, loss=loss, sps=sps)
-
-    def close(self) -> None:
-        if self.enabled:
-            self.p.stop()

@@ -181,7 +181,7 @@ def scaling_part(sizes: list[int], workers: list[int], repeats: int) -> None:
 
 
 def report_scaling(runs: list[dict], sizes: list[int], workers: list[int]) -> None:
-    print(f"\n{'workers':>7} {'N':>4} {'clips':>6} {'wall s':>13} {"manifest+datasheet+card s":>26} {'share':>11}")
+    print(f"\n{'workers':>7} {'N':>4} {'clips':>6} {'wall s':>13} {'manifest+datasheet+card s':>26} {'share':>11}")
     for w in workers:
         for n in sizes:
             sel = [x for x in runs if x["workers"] == w and x["n"] == n]

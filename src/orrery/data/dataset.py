@@ -67,6 +67,10 @@ class ClipStore:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def has_member(self, i: int, ext: str) -> bool:
+        """Whether clip i's sample holds member `ext` (e.g. 'masks.npz'), read from the index."""
+        return ext in self._index[self.rows[i]["key"]]
+
     def members(self, i: int) -> dict[str, bytes]:
         out = {}
         for ext, (path, offset, size) in self._index[self.rows[i]["key"]].items():

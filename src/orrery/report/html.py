@@ -46,13 +46,14 @@ def _overview(summary: dict) -> str:
     body = []
     for name, info in summary["metrics"].items():
         vals = [summary["overall"][m].get(name, math.nan) for m in models]
-        finite = [v for v in vals[:-1] if not math.isnan(v)]  # the floor is not a contender
+        finite = [v for m, v in zip(models, vals, strict=True)
+                  if not math.isnan(v) and not m.startswith("floor")]  # the floors are not contenders
         best = None
         if finite and info["better"] in ("lower", "higher"):
             best = min(finite) if info["better"] == "lower" else max(finite)
         cells = []
         for m, v in zip(models, vals, strict=True):
-            cls = "best" if best is not None and v == best and m != "floor" else ""
+            cls = "best" if best is not None and v == best and not m.startswith("floor") else ""
             sem = summary.get("overall_sem", {}).get(m, {}).get(name, math.nan)
             pm = f' <span class="note">±{format_number(sem)}</span>' if sem is not None and not math.isnan(sem) and sem > 0 else ""
             cells.append(f'<td class="{cls}">{format_number(v)}{pm}</td>')

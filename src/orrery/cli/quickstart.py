@@ -11,20 +11,27 @@ from .common import CONFIG, SETS
 
 def quickstart(
     out: Path = typer.Option(Path("runs/quickstart"), "--out", help="folder for data, run, evaluations"),
-    model: str = typer.Option("pixel", "--model", help="world-model family: pixel | deterministic"),
+    model: str = typer.Option("pixel", "--model", help="world-model family: pixel | deterministic | latent | "
+                                                       "autoregressive (the last two train a tokenizer first)"),
     preset: str = typer.Option("tiny", "--preset", help="world-model preset"),
     config: Path | None = CONFIG,
     set_: list[str] = SETS,
+    tokenizer: Path | None = typer.Option(None, "--tokenizer", help="latent families: use this tokenizer run "
+                                                                    "instead of training one"),
+    tokenizer_set: list[str] = typer.Option([], "--tokenizer-set", help="a setting of the tokenizer the "
+                                                                       "quickstart trains, e.g. "
+                                                                       "model.compression=4x4x4"),
     workers: int = typer.Option(1, "--workers", min=1, help="parallel simulate tasks"),
 ) -> None:
-    """Simulate the embedded default, train a world model, evaluate it against physics; print report paths.
-    --config/--set apply to the world model's training config."""
+    """Simulate the embedded default, (train a tokenizer,) train a world model, evaluate it against physics;
+    print report paths. --config/--set apply to the world model's training config."""
     from rich.console import Console
 
     from ..engine.quickstart import quickstart as run
 
     console = Console()
-    res = run(out, family=model, preset=preset, config=config, sets=list(set_), workers=workers, console=console)
+    res = run(out, family=model, preset=preset, config=config, sets=list(set_), workers=workers, console=console,
+              tokenizer=tokenizer, tokenizer_sets=list(tokenizer_set))
     console.print(f"datasheet: {res['datasheet']}")
     console.print(f"reports per split: {res['reports']['test']}, {res['reports']['test_ood']}")
     console.print(f"report: {res['reports']['comparison']}")

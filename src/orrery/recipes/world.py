@@ -123,9 +123,10 @@ def resolve_world_config(family: str, preset: str = "tiny", config: str | Path |
     return load(run_config_class(family), config, sets, PRESETS[family], preset)
 
 
-def _encoder(fam: Family, tokenizer_path: str | Path | None):
-    """(frames [N, T, H, W, 3] -> sequences [N, L, ...] or None, the tokenizer or None, its
-    fingerprint) for the family."""
+def _encoder(fam: Family, tokenizer_path: str | Path | None, device: str = "cpu"):
+    """(frames [N, T, H, W, 3] -> sequences [N, L, ...] (on the CPU) or None, the tokenizer or None,
+    its fingerprint) for the family. The tokenizer encodes on `device` (the training device: a
+    tokenizer that compresses time encodes every training window, not every clip once)."""
     if fam.tokenizer is None:
         if tokenizer_path is not None:
             raise ConfigError("tokenizer", f"the {fam.name} family works on pixels; it takes no --tokenizer")
@@ -138,15 +139,22 @@ def _encoder(fam: Family, tokenizer_path: str | Path | None):
     from ..tokenizer.checkpoint import load_tokenizer, tokenizer_fingerprint
     from ..tokenizer.model import to_video
 
-    tok, _ = load_tokenizer(tokenizer_path)
+    import os
+
+    from ..train.device import pick_device
+
+    dev = pick_device(device)
+    if dev.type == "cuda" and dev.index is None and "LOCAL_RANK" in os.environ:  # under torchrun: this rank's GPU
+        dev = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    tok, _ = load_tokenizer(tokenizer_path, dev)
     check_tokenizer(fam, tok, tokenizer_path)
 
     def encode(frames):
         with torch.no_grad():
-            video = to_video(frames)
+            video = to_video(frames).to(tok.latent_mean.device)
             if fam.tokenizer == "fsq":
-                return tok.encode_indices(video).to(torch.int32)  # [N, T, h, w]
-            return tok.normalize(tok.encode(video)).permute(0, 2, 1, 3, 4)  # [N, T, C, h, w]
+                return tok.encode_indices(video).to(torch.int32).cpu()  # [N, T, h, w]
+            return tok.normalize(tok.encode(video)).permute(0, 2, 1, 3, 4).cpu()  # [N, T, C, h, w]
 
     return encode, tok, tokenizer_fingerprint(tokenizer_path)
 
@@ -179,7 +187,7 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     cfg = resolve_world_config(family, preset, config, sets)
     if init is not None:
         cfg.init = cfg.init.model_copy(update={"run": str(Path(init).resolve())})
-    encode, tok, tok_fp = _encoder(fam, tokenizer)
+    encode, tok, tok_fp = _encoder(fam, tokenizer, cfg.train.device)
     if tokenizer is not None:
         cfg.tokenizer = str(Path(tokenizer).resolve())
     future = getattr(cfg.model, "unroll", 1)

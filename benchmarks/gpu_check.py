@@ -109,9 +109,8 @@ def check_trainables(data: Path, out: Path, args) -> list[dict]:
         for name, (family, tok) in WORLDS.items():
             run = out / tag / name
 
-            def fn(run=run, family=family, tok=tok):
-                train_world(data, run, family, args.preset, sets=train_sets(args, compile_on),
-                            tokenizer=toks[tok] if tok else None, progress=False)
+            def fn(run=run, family=family, tok=toks.get(tok), sets=train_sets(args, compile_on)):
+                train_world(data, run, family, args.preset, sets=sets, tokenizer=tok, progress=False)
                 return run
 
             rows.append(one(name, fn, args, compile_on))

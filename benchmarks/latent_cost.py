@@ -36,10 +36,11 @@ import numpy as np
 import torch
 
 from orrery.models.base import Condition
+from orrery.models.chunks import chunks_for, latent_context, padded_context
 from orrery.models.registry import get_family
 from orrery.recipes.chunks import chunk_sequences
-from orrery.recipes.world import build_net, resolve_world_config
 from orrery.recipes.windows import Windows, collate
+from orrery.recipes.world import build_net, resolve_world_config
 
 # model name -> (family, tokenizer kind or None, compression or None)
 MODELS = {
@@ -96,13 +97,11 @@ def build(name: str, size: int, args) -> dict:
     else:
         tok = make_tokenizer(kind, compression, args.tok_preset)
         s_t = tok.cfg.time_factor
-        encode = encoder(tok)
         t0 = time.perf_counter()
-        seqs = chunk_sequences(clips, encode, s_t, args.context, args.horizon, stride=args.horizon)
+        seqs = chunk_sequences(clips, encoder(tok), s_t, args.context, args.horizon, stride=args.horizon)
         encode_s = time.perf_counter() - t0
-        windows = Windows(seqs, seqs[0][0].shape[0] - 1, 1, 1, "latents" if kind == "continuous" else "tokens",
-                          torch.as_tensor)
-        lc = seqs[0][0].shape[0] - 1
+        lc = latent_context(args.context, s_t)
+        windows = Windows(seqs, lc, 1, 1, "latents" if kind == "continuous" else "tokens", torch.as_tensor)
         if family == "latent":
             c, h, w = windows.item_shape
             cfg.model.latent_channels, cfg.model.grid, cfg.model.time_factor = c, (h, w), s_t
@@ -113,8 +112,9 @@ def build(name: str, size: int, args) -> dict:
             cfg.model.time_factor = s_t
             cfg.model.gpt = cfg.model.gpt.model_copy(update={"vocab": tok.fsq.codebook_size, "tokens_per_frame": h * w,
                                                              "max_frames": lc + 1, "action_dim": 0})
-        # `chunk_sequences` encoded one window per clip: frames it read, per second
-        encode_s = args.batch * (seqs[0][0].shape[0] - 1) * s_t / max(encode_s, 1e-9)
+        # frames the tokenizer read for these windows (each padded context + its chunks), per second
+        window = padded_context(args.context, s_t) + chunks_for(args.horizon, s_t) * s_t
+        encode_s = len(seqs) * window / max(encode_s, 1e-9)
     net = build_net(fam, cfg)
     items = [windows[i % len(windows)] for i in range(args.batch)]
     return {"net": net, "tok": tok, "batch": collate(items), "adapter": fam.adapter(net, tok, 0, "cpu"),

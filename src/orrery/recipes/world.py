@@ -134,13 +134,12 @@ def _encoder(fam: Family, tokenizer_path: str | Path | None, device: str = "cpu"
     if tokenizer_path is None:
         raise ConfigError("tokenizer", f"the {fam.name} family needs --tokenizer RUN (a {fam.tokenizer} "
                                        "tokenizer from `orrery train tokenizer`)")
+    import os
+
     import torch
 
     from ..tokenizer.checkpoint import load_tokenizer, tokenizer_fingerprint
     from ..tokenizer.model import to_video
-
-    import os
-
     from ..train.device import pick_device
 
     dev = pick_device(device)

@@ -70,10 +70,14 @@ def test_ar_world_model_trains_reloads_and_rolls_out(tmp_path):
 
 def test_rejects_tokenizers_it_cannot_roll_out_with():
     fam = get_family("autoregressive")
-    with pytest.raises(ValueError, match="compresses time"):
-        check_tokenizer(fam, VideoTokenizer(TokenizerConfig(kind="fsq", compression="4x4x4", channels=8)), "t")
+    chunked = VideoTokenizer(TokenizerConfig(kind="fsq", compression="4x4x4", channels=8))
+    check_tokenizer(fam, chunked, "t")  # a tokenizer that compresses time is rolled out in chunks
     with pytest.raises(ValueError, match="discrete"):
         check_tokenizer(fam, VideoTokenizer(TokenizerConfig(kind="continuous", channels=8)), "t")
+    # ... but only by a model trained over the same number of frames per token frame
+    gpt = GPTConfig(vocab=1000, tokens_per_frame=16, max_frames=3, d_model=16, n_layer=1, n_head=2, text_dim=0)
+    with pytest.raises(ValueError, match="4 frame\\(s\\) per latent frame, but the model was trained over 1"):
+        ARRollout(ARWorldNet(ARModelConfig(context=2, gpt=gpt)), chunked)
 
 
 def test_a_batch_item_is_one_window_of_token_frames():

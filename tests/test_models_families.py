@@ -99,6 +99,68 @@ def test_every_family_uses_the_same_action_rows_in_training_and_rollout(family, 
         np.testing.assert_array_equal(rows, expected)
 
 
+def tiny_chunked(family: str, s_t: int = 2):
+    """(net, tokenizer, batch encode) of a small latent or autoregressive model over a tokenizer that
+    compresses time by s_t, trained with one action value per step (A s_t per latent step)."""
+    from orrery.models.chunks import latent_context
+
+    fam = get_family(family)
+    torch.manual_seed(0)
+    lc = latent_context(TC, s_t)
+    if family == "latent":
+        tok = VideoTokenizer(TokenizerConfig(compression=f"{s_t}x4x4", channels=8, latent_channels=4)).eval()
+        cfg = fam.config(context=TC, time_factor=s_t, latent_channels=4, grid=(4, 4), d_model=16, depth=1, heads=2,
+                         cond_dim=8, text_dim=8, action_dim=A * s_t, steps=1)
+
+        def encode(f):
+            return tok.normalize(tok.encode(to_video(f))).permute(0, 2, 1, 3, 4)
+    else:
+        tok = VideoTokenizer(TokenizerConfig(kind="fsq", compression=f"{s_t}x4x4", channels=8,
+                                             fsq_levels=(4, 4))).eval()
+        cfg = fam.config(context=TC, time_factor=s_t, gpt={"vocab": 16, "tokens_per_frame": 16, "max_frames": lc + 1,
+                                                           "d_model": 16, "n_layer": 1, "n_head": 2,
+                                                           "action_dim": A * s_t, "text_dim": 8})
+
+        def encode(f):
+            return tok.encode_indices(to_video(f)).to(torch.int32)
+    return fam.net(cfg), tok, encode
+
+
+@pytest.mark.parametrize("family", ["latent", "autoregressive"])
+def test_chunked_models_use_the_same_latent_action_rows_in_training_and_rollout(family, monkeypatch):
+    """Over a tokenizer with 2 frames per latent frame, Tc = 2 context frames are padded at the
+    front to 3 (latent 0 = a copy of the first frame, latent 1 = the two context frames). The first
+    chunk is then predicted from latent action rows [copy -> first frame, first -> second] and
+    [second -> third, third -> fourth], i.e. clip rows (pad, 1) and (2, 3) for a context starting at
+    clip frame 1 -- in a training window and in a rollout."""
+    from orrery.recipes.chunks import chunk_sequences
+
+    net, tok, encode = tiny_chunked(family)
+    encode = torch.no_grad()(encode)
+    frames = np.random.default_rng(0).integers(0, 255, (12, SIZE, SIZE, 3), dtype=np.uint8)
+    actions = np.arange(1, 13, dtype=np.float32)[:, None]  # row j holds j + 1; 0 = a padded copy's command
+    expected = np.array([[[0.0, 2.0], [3.0, 4.0]]], np.float32)
+
+    seen = spy_rows(monkeypatch)
+    seqs = chunk_sequences([(frames, actions, ["a ball"])], encode, 2, TC, horizon=4)
+    assert len(seqs) == 12 - (TC + 4) + 1 and seqs[0][0].shape[0] == 2 + 2  # Lc = 2 latents + 2 chunks
+    field = "latents" if family == "latent" else "tokens"
+    windows = Windows(seqs, 2, field=field, encode=torch.as_tensor)
+    assert len(windows) == 2 * len(seqs)  # two chunks to predict per window
+    net.loss(collate([windows[2]]), torch.Generator().manual_seed(0))  # window start 1, first chunk
+    assert seen, "the network never received actions"
+    for rows in seen:
+        np.testing.assert_array_equal(rows, expected)
+
+    seen.clear()
+    model = get_family(family).adapter(net, tok, 0, "cpu")
+    assert model.time_factor == 2 and model.action_dim == A and model.latent_context == 2
+    out = model.rollout(frames[None, 1:3], 2, Condition(actions=actions[None, 1:5]))
+    assert out.shape == (1, 2, SIZE, SIZE, 3) and seen
+    for rows in seen:
+        np.testing.assert_array_equal(rows, expected)
+
+
 def reachable(root, limit: int = 200_000) -> dict[int, object]:
     """Every object reachable from `root` through references (not through modules, classes or
     functions, which would lead into the whole program), by id."""

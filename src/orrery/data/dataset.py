@@ -66,6 +66,10 @@ class ClipStore:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def has_member(self, i: int, ext: str) -> bool:
+        """Whether clip i's sample holds member `ext` (e.g. 'masks.npz'), read from the index."""
+        return ext in self._index[self.rows[i]["key"]]
+
     def members(self, i: int) -> dict[str, bytes]:
         out = {}
         for ext, (path, offset, size) in self._index[self.rows[i]["key"]].items():
@@ -138,8 +142,13 @@ class ClipDataset(Dataset):
 def padding(store: ClipStore) -> tuple[int, int]:
     """(objects, action values per step) that every item of the split is padded to: the most
     objects of any clip (the manifest's n_objects), and the action size of the split's actuated
-    clips (read from one record per scenario, without decoding video)."""
-    n_objects = max((int(r.get("n_objects") or 0) for r in store.rows), default=0)
+    clips (read from one record per scenario, without decoding video). A manifest without an
+    n_objects column (written by hand, or by an older tool) is counted from the records."""
+    if all("n_objects" in r and r["n_objects"] is not None for r in store.rows):
+        n_objects = max((int(r["n_objects"]) for r in store.rows), default=0)
+    else:
+        n_objects = max((len(store.clip(i, decode=False).meta.get("objects") or []) for i in range(len(store))),
+                        default=0)
     action_dim = 0
     first: dict[str, int] = {}
     for i, r in enumerate(store.rows):

@@ -96,7 +96,8 @@ class Engine:
             return run
         m = self.spec.model
         sets = [*m.sets, f"train.steps={steps}", f"train.seed={seed}"]
-        train_world(data, run, m.family, m.preset, None, sets, init=init, progress=self.progress)
+        train_world(data, run, m.family, m.preset, None, sets, tokenizer=m.tokenizer or None, init=init,
+                    progress=self.progress)
         return run
 
     # ---- the shared sets ------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""The main job on the embedded default: simulate -> train -> evaluate -> report.
+"""The main job on the embedded default: simulate -> (train a tokenizer) -> train -> evaluate -> report.
 
-Every stage writes into its own folder under `out` and resumes where it stopped, so rerunning
-`orrery quickstart` after an interruption finishes the job instead of starting again."""
+A family that predicts in a tokenizer's latent space (latent, autoregressive) gets a tokenizer
+first: the one given, or one trained on the same data (`TOKENIZER_SETS`, then the caller's
+settings). Every stage writes into its own folder under `out` and resumes where it stopped, so
+rerunning `orrery quickstart` after an interruption finishes the job instead of starting again."""
 
 from __future__ import annotations
 
@@ -20,11 +22,22 @@ def embedded_spec(name: str = "quickstart") -> Path:
     return path
 
 
+# The tokenizer the quickstart trains for a latent family: the tiny preset, no temporal compression
+# (the setting measured to keep every object, docs/tokenizer.md), with the object terms on (the
+# simulated data has masks). `tokenizer_sets` layer over these, e.g. model.compression=4x4x4.
+TOKENIZER_SETS = ("model.compression=1x4x4", "model.colour_weight=1", "model.object_weight=1")
+
+
 def quickstart(out: str | Path, family: str = "pixel", preset: str = "tiny", config: str | Path | None = None,
-               sets: list[str] = (), workers: int = 1, console: Console | None = None, progress: bool = True) -> dict:
+               sets: list[str] = (), workers: int = 1, console: Console | None = None, progress: bool = True,
+               tokenizer: str | Path | None = None, tokenizer_sets: list[str] = ()) -> dict:
     """Run the whole flow on the embedded quickstart spec; returns the paths it wrote. `family`,
-    `preset`, `config` and `sets` choose the world model and its training."""
+    `preset`, `config` and `sets` choose the world model and its training; `tokenizer` (a run
+    folder) or `tokenizer_sets` the tokenizer of a latent family."""
+    from ..config import ConfigError
     from ..eval.evaluate import evaluate
+    from ..models.registry import get_family
+    from ..recipes.tokenizer import resolve_config, train_tokenizer
     from ..recipes.world import resolve_world_config, train_world
     from ..report.compare import write_comparison
     from ..sim.simulate import simulate
@@ -32,6 +45,14 @@ def quickstart(out: str | Path, family: str = "pixel", preset: str = "tiny", con
     console = console or Console()
     out = Path(out)
     resolve_world_config(family, preset, config, sets)  # a bad setting fails before any work
+    fam = get_family(family)
+    tok_cfg = None
+    if fam.tokenizer is None and (tokenizer is not None or tokenizer_sets):
+        raise ConfigError("--tokenizer", f"the {family} family works on pixels; it takes no tokenizer")
+    if fam.tokenizer is not None and tokenizer is None:
+        tok_cfg = resolve_config("tiny", sets=[f"model.kind={fam.tokenizer}", *TOKENIZER_SETS, *tokenizer_sets])
+    elif tokenizer is not None and not Path(tokenizer).exists():
+        raise ConfigError("--tokenizer", f"{tokenizer}: no such tokenizer run folder")
     timings: dict[str, float] = {}
 
     def stage(name: str):
@@ -43,8 +64,16 @@ def quickstart(out: str | Path, family: str = "pixel", preset: str = "tiny", con
     timings["simulate"] = time.perf_counter() - t
     console.print(f"datasheet: {data['datasheet']}")
 
+    if tok_cfg is not None:
+        t = stage(f"train the {fam.tokenizer} {tok_cfg.model.compression} tokenizer")
+        tokenizer = out / "tokenizer"
+        tok = train_tokenizer(out / "data", tok_cfg, tokenizer)
+        timings["tokenizer"] = time.perf_counter() - t
+        console.print(f"tokenizer: {tokenizer} (step {tok['step']})")
+
     t = stage(f"2/3 train the {family} {preset} world model")
-    run = train_world(out / "data", out / "run", family, preset, config, list(sets), progress=progress)
+    run = train_world(out / "data", out / "run", family, preset, config, list(sets), tokenizer=tokenizer,
+                      progress=progress)
     timings["train"] = time.perf_counter() - t
     console.print(f"run: {run.run_dir} (step {run.step}, {run.samples_per_s:.1f} samples/s); {run.reason}")
 
@@ -61,6 +90,7 @@ def quickstart(out: str | Path, family: str = "pixel", preset: str = "tiny", con
     console.rule()
     console.print("time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     return {"data": str(out / "data"), "datasheet": data["datasheet"], "run": str(out / "run"),
+            "tokenizer": None if tokenizer is None else str(tokenizer),
             "reports": {k: str(v) for k, v in reports.items()}, "timings": timings}
 
 

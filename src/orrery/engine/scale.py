@@ -68,7 +68,7 @@ def scale_task(job: dict) -> dict:
     from ..recipes.world import train_world
 
     run = root / "run"
-    train_world(data, run, m.family, m.preset, None, sets, progress=False)
+    train_world(data, run, m.family, m.preset, None, sets, tokenizer=m.tokenizer or None, progress=False)
     out = {"size": job["size"], "seed": job["seed"], "points": []}
     for step in list_checkpoints(run):
         point = {"step": step}

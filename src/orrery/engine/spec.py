@@ -39,6 +39,8 @@ class ModelChoice(Config):
     family: str = "deterministic"
     preset: str = "tiny"
     sets: list[str] = Field(default_factory=list, description="settings of the model and its training")
+    tokenizer: str = Field("", description="a trained tokenizer run folder (`orrery train tokenizer`): needed "
+                                           "by the latent (continuous) and autoregressive (FSQ) families")
 
 
 class RoundTraining(Config):
@@ -151,7 +153,8 @@ def parse_engine_spec(data: Any, source: str = "engine spec") -> tuple[EngineSpe
     from ..models.registry import get_family
     from ..recipes.world import PRESETS, resolve_world_config
 
-    get_family(spec.model.family)
+    family = get_family(spec.model.family)
+    check_model_tokenizer(family, spec.model.tokenizer)
     if spec.model.preset not in PRESETS[spec.model.family]:
         raise ConfigError("model.preset", f"unknown preset {spec.model.preset!r} of {spec.model.family}; choose "
                                           f"one of {', '.join(PRESETS[spec.model.family])}")
@@ -163,6 +166,26 @@ def parse_engine_spec(data: Any, source: str = "engine spec") -> tuple[EngineSpe
     if len(set(names)) != len(names):
         raise ConfigError("world", f"a scenario appears twice: {names}")
     return spec, [ResolvedWorld(i, w) for i, w in enumerate(spec.world)]
+
+
+def check_model_tokenizer(family, tokenizer: str) -> None:
+    """`model.tokenizer` is given exactly when the family needs one, and names a tokenizer run of
+    the kind the family needs (read before any work)."""
+    if family.tokenizer is None:
+        if tokenizer:
+            raise ConfigError("model.tokenizer", f"the {family.name} family works on pixels; leave it empty")
+        return
+    if not tokenizer:
+        raise ConfigError("model.tokenizer", f"the {family.name} family needs a {family.tokenizer} tokenizer: give "
+                                             "its run folder (`orrery train tokenizer`)")
+    from ..models.registry import check_tokenizer
+    from ..tokenizer.checkpoint import load_tokenizer
+
+    try:
+        tok, _ = load_tokenizer(tokenizer)
+        check_tokenizer(family, tok, tokenizer)
+    except (FileNotFoundError, ValueError) as e:
+        raise ConfigError("model.tokenizer", " ".join(str(e).split())) from None
 
 
 def load_engine_spec(source: str | Path | dict, sets: list[str] | tuple[str, ...] = ()

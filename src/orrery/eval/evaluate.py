@@ -4,7 +4,10 @@ Every clip's frames [start, start + context) are the context; the model predicts
 `horizon` frames. Beside the model, the same clips are scored for the comparison rows of the
 report: the baselines (copy-last, constant-velocity by default) and the *floor*, the clip's own
 encoded frames scored as if they were a prediction (the parser's error on ground truth after the
-dataset's encoding: no model can be told apart from the truth below it).
+dataset's encoding: no model can be told apart from the truth below it). A model that predicts in
+a tokenizer's latent space gets a second floor, `floor:tokenizer`: its tokenizer's reconstruction
+of the true frames (context and future encoded together, padded as its rollout pads), what the
+model could reach at best.
 
 Writes into `out`: metrics.parquet (one row per model, clip, metric and step), summary.json and
 report.html. Per-clip results are kept under out/parts/ as they are made, so a killed run resumes.
@@ -29,6 +32,7 @@ from ..models.base import Condition, Layout, WorldModel
 from .scoring import METRICS, score_clip
 
 FLOOR = "floor"
+TOKENIZER_FLOOR = "floor:tokenizer"  # a latent model's tokenizer reconstructing the true frames
 DEFAULT_BASELINES = ("copy-last", "constant-velocity")
 MAX_EXAMPLES = 32  # clips whose frames are kept for the report's animations
 
@@ -112,6 +116,11 @@ def _evaluate(model: WorldModel | str, data_dir: Path, split: str, out: Path, cf
 
     n = len(store) if limit is None else min(limit, len(store))
     models: dict[str, Callable] = {model_name: wm.rollout, **comparisons}
+    floors: dict[str, Callable] = {}
+    if getattr(getattr(wm, "tokenizer", None), "cfg", None) is not None:
+        from .tokenizer import reconstruction_floor
+
+        floors[TOKENIZER_FLOOR] = reconstruction_floor(wm.tokenizer, context)
     rows: list[dict] = []
     skipped: list[dict] = []
     examples = Examples()
@@ -142,7 +151,7 @@ def _evaluate(model: WorldModel | str, data_dir: Path, split: str, out: Path, cf
             if len(batch) == batch_size or (i == n - 1 and batch):
                 truth.clear()
                 truth.update({c.key: c.meta.get("states") for c in batch})
-                rows += _run_batch(batch, models, cfg, done, digests, examples, action_dim)
+                rows += _run_batch(batch, models, cfg, done, digests, examples, action_dim, floors)
                 batch = []
             bar.advance(task)
 
@@ -164,9 +173,11 @@ def _evaluate(model: WorldModel | str, data_dir: Path, split: str, out: Path, cf
 
 
 def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done, digests: dict[str, str],
-               examples: Examples, action_dim: int = 0) -> list[dict]:
-    """Score a batch of clips for the floor and every model; per-clip results already on disk for
-    the same clip bytes (a resumed run) are read back instead of recomputed."""
+               examples: Examples, action_dim: int = 0, floors: dict[str, Callable] | None = None) -> list[dict]:
+    """Score a batch of clips for the floors and every model; per-clip results already on disk for
+    the same clip bytes (a resumed run) are read back instead of recomputed. `floors`: name ->
+    fn(context [B, Tc, ...], true futures [[H, ...]]) -> frames [B, H, ...]."""
+    floors = floors or {}
     s, tc, h = cfg.start, cfg.context, cfg.horizon
     main = next(iter(models))
     by_size: dict[tuple, list] = {}
@@ -178,13 +189,15 @@ def _run_batch(clips: list, models: dict[str, Callable], cfg: EvalConfig, done, 
         truth = [c.frames[s + tc:s + tc + h] for c in group]  # [H, S, S, 3] each
         cond = Condition(text=[(c.captions[0] if c.captions else "") for c in group],
                          actions=_actions(group, s, tc, h, action_dim), layouts=[Layout.from_meta(c.meta, s) for c in group])
-        for name, rollout in [(FLOOR, None), *models.items()]:
+        for name, rollout in [(FLOOR, None), *floors.items(), *models.items()]:
             kept = {c.key: done.load(_slug(name), c.key, digests[c.key]) for c in group}
             todo = [j for j, c in enumerate(group) if kept[c.key] is None]
             made: dict[int, np.ndarray] = {}
             if todo:
                 if rollout is None:
                     pred = np.stack([truth[j] for j in todo])
+                elif name in floors:
+                    pred = rollout(ctx[todo], np.stack([truth[j] for j in todo]))
                 else:
                     pred = rollout(ctx[todo], h, cond.subset(todo))
                     _check_prediction(name, pred, ctx[todo], h)

@@ -101,7 +101,9 @@ def summarise(rows: list[dict], stamp: dict, skipped: list[dict], main: str) -> 
     by_ood_rows = rows
     rows = [r for r in rows if r["model"] != TRUTH]
     per_clip = clip_values(rows)
-    models = [main] + sorted({k[0] for k in per_clip} - {main, "floor"}) + ["floor"]
+    names = {k[0] for k in per_clip} - {main}
+    floors = sorted(n for n in names if n.startswith("floor:"))  # e.g. floor:tokenizer, before the floor
+    models = [main] + sorted(names - {"floor"} - set(floors)) + floors + ["floor"]
     groups: dict[tuple, list] = defaultdict(list)
     overall: dict[tuple, list] = defaultdict(list)
     for (model, _key, split, scenario, metric), v in per_clip.items():

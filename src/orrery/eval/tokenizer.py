@@ -51,6 +51,23 @@ def score_reconstruction(frames: np.ndarray, rec: np.ndarray, meta: dict,
     return row
 
 
+def reconstruction_floor(tokenizer, context: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The floor of a world model over `tokenizer`: fn(context uint8 [B, Tc, ...], truth [B, H, ...])
+    -> the tokenizer's reconstruction of the true future [B, H, ...]. Context and future are
+    encoded together, padded at the front as the model's rollout pads its context
+    (`models.chunks.padded_context`), so chunks fall where the model's predicted chunks fall."""
+    from ..models.chunks import padded_context
+    from ..tokenizer.codec import reconstruct
+
+    def floor(ctx: np.ndarray, truth: np.ndarray) -> np.ndarray:
+        tc = min(context, ctx.shape[1])
+        n_pad = padded_context(tc, tokenizer.cfg.time_factor) - tc
+        clip = np.concatenate([np.repeat(ctx[:, -tc:][:, :1], n_pad, axis=1), ctx[:, -tc:], truth], axis=1)
+        return reconstruct(tokenizer, clip)[:, n_pad + tc:]
+
+    return floor
+
+
 def summarise(rows: list[dict[str, Any]], by: str = "scenario") -> list[dict[str, Any]]:
     """Mean of each metric per value of `by`, then an 'all' row (NaN-aware; n_positions summed)."""
     groups: dict[str, list[dict]] = defaultdict(list)

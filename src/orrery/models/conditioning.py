@@ -10,7 +10,8 @@
 - per-item random streams (`ItemNoise`): each batch item draws from a generator seeded by its own
   seed, so a clip's prediction does not depend on the batch it was rolled out in;
 - `FrameRollout`: the autoregressive loop (validation, context padding, batching, seeding,
-  action windows) around a family's `encode` / `step` / `decode`."""
+  action windows) around a family's `encode` / `step` / `decode`, frame by frame or, over a
+  tokenizer that compresses time, latent chunk by latent chunk (`models.chunks`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 
 from .base import Condition, WorldModel, check_context, check_trained_size
+from .chunks import chunks_for, latent_actions, latent_context, padded_context
 from .nets.text import HashedTextEncoder
 
 # ---- actions ---------------------------------------------------------------------------------
@@ -147,16 +149,18 @@ def item_seeds(seed: int, cond: Condition, b: int) -> list[int]:
 class FrameRollout(WorldModel):
     """The autoregressive rollout of a learned family, which supplies three pieces:
 
-    encode(frames uint8 [B, Tc, H, W, 3]) -> states [B, Tc, ...] (pixels, latents or tokens);
-    step(states [B, Tc, ...], actions [B, Tc, A] | None, texts, noise: ItemNoise) -> next state [B, ...];
-    decode(states [B, Tc + horizon, ...]) -> uint8 frames [B, Tc + horizon, H, W, 3].
+    encode(frames uint8 [B, Tp, H, W, 3]) -> states [B, Lc, ...] (pixels, latents or tokens);
+    step(states [B, Lc, ...], actions [B, Lc, A s_t] | None, texts, noise: ItemNoise) -> next state [B, ...];
+    decode(states [B, L, ...]) -> uint8 frames [B, 1 + (L - 1) s_t, H, W, 3].
 
-    It validates the arguments, pads a short context by repeating its first frame, cuts the batch
-    into pieces of `batch_size`, gives every item its own random stream, and hands each step the
-    action rows of the shared convention (`action_rows`)."""
+    It validates the arguments, takes the last Tc frames of the context and pads them at the front
+    by repeating the first (to Tp = `padded_context(Tc, s_t)` frames: Tc when `time_factor` s_t is
+    1), cuts the batch into pieces of `batch_size`, gives every item its own random stream, and
+    hands each step the action rows of the shared convention (`action_rows`, in latent frames)."""
 
     context_frames: int = 1
-    action_dim: int = 0
+    time_factor: int = 1  # video frames per predicted state (a tokenizer's s_t)
+    action_dim: int = 0  # action values per video frame
     batch_size: int = 32
     inputs: dict | None = None  # the run's record of its training data (frame_size, fps, ...), if any
 
@@ -164,6 +168,11 @@ class FrameRollout(WorldModel):
         self.seed = seed
         self.device = torch.device(device)
         self.batch_size = batch_size
+
+    @property
+    def latent_context(self) -> int:
+        """States a step sees: the padded context's latent frames (Tc when s_t = 1)."""
+        return latent_context(self.context_frames, self.time_factor)
 
     # the family's pieces
     def check_frames(self, context: np.ndarray) -> None:
@@ -202,21 +211,47 @@ class FrameRollout(WorldModel):
             out[idx] = self._rollout_items(context[idx], horizon, acts, texts, noise.subset(idx))
         return out
 
+    def _padded(self, context: np.ndarray) -> tuple[np.ndarray, int]:
+        """The last Tc frames, padded at the front to Tp frames -> (frames, copies added)."""
+        ctx = context[:, -self.context_frames:]
+        n_pad = padded_context(self.context_frames, self.time_factor) - ctx.shape[1]
+        if n_pad > 0:  # repeat the first frame (an object "at rest before")
+            ctx = np.concatenate([np.repeat(ctx[:, :1], n_pad, axis=1), ctx], axis=1)
+        return ctx, n_pad
+
     def _rollout_items(self, context: np.ndarray, horizon: int, actions: torch.Tensor | None,
                        texts: list[str] | None, noise: ItemNoise) -> np.ndarray:
-        tc = self.context_frames
-        n_in = context.shape[1]
-        ctx = context[:, -tc:]
-        n_pad = tc - ctx.shape[1]
-        if n_pad > 0:  # too short: repeat the first frame (an object "at rest before")
-            ctx = np.concatenate([np.repeat(ctx[:, :1], n_pad, axis=1), ctx], axis=1)
+        lc, s_t = self.latent_context, self.time_factor
+        ctx, n_pad = self._padded(context)
+        need, steps = ctx.shape[1], chunks_for(horizon, s_t)
         with torch.no_grad():
             states = self.encode(ctx)
-            for h in range(horizon):
-                t = n_in + h  # the frame being predicted, in the rollout's own frame numbering
-                rows = None if actions is None else action_rows(actions, t, tc)
-                nxt = self.step(states[:, -tc:], rows, texts, noise)
+            # padded position p is rollout frame p + n_in - Tp (the rollout's own numbering)
+            lat = None if actions is None else latent_actions(actions, context.shape[1] - need, n_pad,
+                                                              lc + steps, s_t)
+            for h in range(steps):
+                rows = None if lat is None else action_rows(lat, lc + h, lc)
+                nxt = self.step(states[:, -lc:], rows, texts, noise)
                 states = torch.cat([states, nxt[:, None]], dim=1)
             frames = self.decode(states)
-        return frames[:, -horizon:]
+        return frames[:, need:need + horizon]
 
+    def teacher_forced(self, frames: np.ndarray, condition: Condition | None = None) -> torch.Tensor:
+        """Every state after the context predicted from the true encoded ones before it (teacher
+        forcing): frames uint8 [B, Tp + k s_t, H, W, 3] (already padded, Tp = `padded_context`) ->
+        predictions [B, k, ...] of states Lc .. Lc + k - 1. What the causality tests read: the
+        prediction of state j sees states j - Lc .. j - 1 only, i.e. frames <= (j - 1) s_t."""
+        cond = condition or Condition()
+        b, t = frames.shape[:2]
+        lc, s_t = self.latent_context, self.time_factor
+        need = padded_context(self.context_frames, s_t)
+        if t <= need or (t - need) % s_t:
+            raise ValueError(f"frames: expected {need} + k * {s_t} frames (k >= 1), got {t}")
+        acts = check_actions(cond, b, t, 1, self.action_dim)
+        noise = ItemNoise(item_seeds(self.seed, cond, b), self.device)
+        with torch.no_grad():
+            states = self.encode(frames)
+            lat = None if acts is None else latent_actions(acts.to(self.device), 0, 0, states.shape[1], s_t)
+            out = [self.step(states[:, j - lc:j], None if lat is None else action_rows(lat, j, lc), cond.text,
+                             noise) for j in range(lc, states.shape[1])]
+        return torch.stack(out, dim=1)

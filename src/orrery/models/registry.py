@@ -61,15 +61,12 @@ def upgrade_config(conf: dict) -> dict:
 
 
 def check_tokenizer(family: Family, tokenizer, where: str | Path) -> None:
-    """Refuse a tokenizer of the wrong kind, or one that compresses time (one latent frame must be
-    one video frame for a frame-by-frame rollout)."""
+    """Refuse a tokenizer of the wrong kind. One that compresses time (s_t > 1) is rolled out in
+    latent chunks of s_t frames (`models.chunks`)."""
     if family.tokenizer == "fsq" and getattr(tokenizer, "fsq", None) is None:
         raise ValueError(f"tokenizer {where}: the {family.name} family needs a discrete (FSQ) tokenizer")
     if family.tokenizer == "continuous" and getattr(tokenizer, "fsq", None) is not None:
         raise ValueError(f"tokenizer {where}: the {family.name} family needs a continuous tokenizer")
-    if tokenizer.cfg.time_factor != 1:
-        raise ValueError(f"tokenizer {where}: compression {tokenizer.cfg.compression} compresses time; the "
-                         f"{family.name} family needs one latent frame per video frame (1 x s x s)")
 
 
 def load_world_model(run: str | Path, step: int | None = None, device: str = "cpu", seed: int = 0,

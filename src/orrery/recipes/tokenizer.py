@@ -87,13 +87,18 @@ def resolve_config(preset: str = "tiny", config: str | Path | None = None,
 
 class ClipWindows(Dataset):
     """Consecutive windows of `window` frames of each clip of a dataset split: item i is
-    {'frames': uint8 [window, H, W, 3]} (clips shorter than the window are skipped, and said so)."""
+    {'frames': uint8 [window, H, W, 3]} (and 'masks' uint8 [window, H, W] with `masks=True`; a
+    clip stored without masks is then an error naming it). Clips shorter than the window are
+    skipped, and said so."""
 
-    def __init__(self, clips: Any, window: int):
-        self.clips, self.window = clips, window
+    def __init__(self, clips: Any, window: int, masks: bool = False):
+        self.clips, self.window, self.masks = clips, window, masks
         self.index: list[tuple[int, int]] = []
         self.skipped = 0
         for i in range(len(clips)):
+            if masks and not clips.store.has_member(i, "masks.npz"):
+                raise ValueError(f"clip {clips.store.rows[i]['key']}: stored without instance masks, which "
+                                 "model.colour_weight/object_weight need; set both to 0 for this data")
             t = int(clips.store.rows[i].get("n_frames") or clips[i]["frames"].shape[0])
             if t < window:
                 self.skipped += 1
@@ -106,25 +111,37 @@ class ClipWindows(Dataset):
 
     def __getitem__(self, j: int) -> dict:
         i, s = self.index[j]
-        return {"frames": self.clips[i]["frames"][s:s + self.window]}
+        item = self.clips[i]
+        out = {"frames": item["frames"][s:s + self.window]}
+        if self.masks:
+            out["masks"] = item["masks"][s:s + self.window]
+        return out
 
 
 class ArrayClips(Dataset):
-    """Clips held in memory: uint8 [N, T, H, W, 3] -> items {'frames': uint8 [T, H, W, 3]}."""
+    """Clips held in memory: uint8 [N, T, H, W, 3] (and masks [N, T, H, W]) -> items {'frames':
+    uint8 [T, H, W, 3]} (and 'masks')."""
 
-    def __init__(self, frames: np.ndarray):
+    def __init__(self, frames: np.ndarray, masks: np.ndarray | None = None):
         self.frames = torch.from_numpy(np.ascontiguousarray(frames))
+        self.masks = None if masks is None else torch.from_numpy(np.ascontiguousarray(masks))
 
     def __len__(self) -> int:
         return len(self.frames)
 
     def __getitem__(self, i: int) -> dict:
-        return {"frames": self.frames[i]}
+        if self.masks is None:
+            return {"frames": self.frames[i]}
+        return {"frames": self.frames[i], "masks": self.masks[i]}
 
 
-def collate_frames(items: list[dict]) -> torch.Tensor:
-    """Items {'frames' [T, H, W, 3]} -> uint8 [B, T, H, W, 3] (metadata is not needed to train)."""
-    return torch.stack([it["frames"] for it in items])
+def collate_frames(items: list[dict]) -> torch.Tensor | dict[str, torch.Tensor]:
+    """Items {'frames' [T, H, W, 3]} -> uint8 [B, T, H, W, 3] (metadata is not needed to train);
+    items that carry masks -> {'frames', 'masks' [B, T, H, W]}."""
+    frames = torch.stack([it["frames"] for it in items])
+    if "masks" not in items[0]:
+        return frames
+    return {"frames": frames, "masks": torch.stack([it["masks"] for it in items])}
 
 
 def _dataset_fingerprint(root: Path) -> str:
@@ -135,31 +152,41 @@ def _dataset_fingerprint(root: Path) -> str:
 def make_datasets(data: str | Path, cfg: TokenizerRunConfig) -> tuple[Dataset, Dataset | None, str]:
     """(train set, validation set or None, data fingerprint) for `--data` (a folder or 'synthetic')."""
     d = cfg.data
+    need_masks = cfg.model.needs_masks
     if str(data) == SYNTHETIC:
         n_frames = max(d.synthetic_frames, cfg.window)
         seed = cfg.train.seed
         tr = bouncing_discs(d.synthetic_clips, n_frames, d.size, np.random.default_rng([seed, 0]), n_objects=d.objects)
         va = bouncing_discs(max(1, d.synthetic_clips // 8), n_frames, d.size, np.random.default_rng([seed, 1]),
                             n_objects=d.objects)
-        windows = [c[s:s + cfg.window] for c in tr.frames for s in range(0, n_frames - cfg.window + 1, cfg.window)]
+        starts = range(0, n_frames - cfg.window + 1, cfg.window)
+        windows = [c[s:s + cfg.window] for c in tr.frames for s in starts]
+        masks = np.stack([m[s:s + cfg.window] for m in tr.masks for s in starts]) if need_masks else None
         fp = f"synthetic:{d.synthetic_clips}x{n_frames}x{d.size}:objects={d.objects}:seed={seed}"
-        return ArrayClips(np.stack(windows)), ArrayClips(va.frames[:, :cfg.window]), fp
+        return (ArrayClips(np.stack(windows), masks),
+                ArrayClips(va.frames[:, :cfg.window], va.masks[:, :cfg.window] if need_masks else None), fp)
     from ..data.dataset import open_dataset
 
     root = Path(data)
     if not (root / "manifest.parquet").exists():
         raise FileNotFoundError(f"--data {root}: not a dataset folder (no manifest.parquet); "
                                 f"make one with `orrery simulate`, or pass --data {SYNTHETIC}")
-    train_set = ClipWindows(open_dataset(root, "train", cache=d.cache), cfg.window)
+    train_set = ClipWindows(open_dataset(root, "train", cache=d.cache), cfg.window, need_masks)
     first = train_set[0]["frames"]
     s = cfg.model.space_factor
     if first.shape[1] % s or first.shape[2] % s:
         raise ValueError(f"--data {root}: frames are {first.shape[1]}x{first.shape[2]}, not multiples of "
                          f"{s} (compression {cfg.model.compression})")
     try:
-        val_set = ClipWindows(open_dataset(root, "val", cache=d.cache), cfg.window)
+        val_clips = open_dataset(root, "val", cache=d.cache)
     except ValueError:  # no validation split in this dataset: train without validation
-        val_set = None
+        return train_set, None, _dataset_fingerprint(root)
+    try:
+        val_set = ClipWindows(val_clips, cfg.window, need_masks)
+    except ValueError as e:
+        if "masks" in str(e):
+            raise
+        val_set = None  # validation clips shorter than the window
     return train_set, val_set, _dataset_fingerprint(root)
 
 
@@ -172,7 +199,7 @@ def export_tokenizer(run_dir: Path, cfg: TokenizerRunConfig, train_set: Dataset,
     load_weights(model, model_weights(ckpt), run_dir / "checkpoints" / f"step-{ckpt.step}.safetensors")
     model.eval()
     n = min(len(train_set), stat_batches * cfg.train.batch_size)
-    batches = (collate_frames([train_set[i] for i in range(j, min(n, j + cfg.train.batch_size))])
+    batches = (torch.stack([train_set[i]["frames"] for i in range(j, min(n, j + cfg.train.batch_size))])
                for j in range(0, n, cfg.train.batch_size))
     if cfg.model.kind == "continuous":
         fit_latent_stats(model, batches)

@@ -44,7 +44,7 @@ class Windows(Dataset):
             raise ValueError(f"clips have {data_dim} action values per step, the model takes {action_dim}")
         self.action_dim = data_dim or action_dim
         for ci, (frames, actions, captions) in enumerate(clips):
-            frames = np.asarray(frames)
+            frames = frames if torch.is_tensor(frames) else np.asarray(frames)  # tensors: already encoded
             seq = encode(frames) if encode is not None else torch.from_numpy(np.ascontiguousarray(frames))
             t = seq.shape[0]
             if actions is None or np.shape(actions)[-1] == 0:

@@ -20,12 +20,15 @@ from ..config import Config, ConfigError, load
 from ..data.manifest import describe
 from ..models.registry import FAMILIES, Family, check_tokenizer, get_family
 from ..train import TrainConfig, TrainResult, train
+from .chunks import chunk_sequences
 from .windows import Windows, clips_of, collate, data_fingerprint, data_shape
 
 
 class DataConfig(Config):
     val_split: str = Field("val", description="validation split ('' = none)")
     stride: int = Field(1, ge=1, description="between window starts")
+    horizon: int = Field(12, ge=1, description="over a tokenizer that compresses time: video frames each "
+                                               "training window rolls out (ceil(horizon / s_t) latent chunks)")
 
 
 class InitConfig(Config):
@@ -123,31 +126,55 @@ def resolve_world_config(family: str, preset: str = "tiny", config: str | Path |
     return load(run_config_class(family), config, sets, PRESETS[family], preset)
 
 
-def _encoder(fam: Family, tokenizer_path: str | Path | None):
-    """(frames -> sequence encoder or None, the tokenizer or None, its fingerprint) for the family."""
+def _encoder(fam: Family, tokenizer_path: str | Path | None, device: str = "cpu"):
+    """(frames [N, T, H, W, 3] -> sequences [N, L, ...] (on the CPU) or None, the tokenizer or None,
+    its fingerprint) for the family. The tokenizer encodes on `device` (the training device: a
+    tokenizer that compresses time encodes every training window, not every clip once)."""
     if fam.tokenizer is None:
         if tokenizer_path is not None:
             raise ConfigError("tokenizer", f"the {fam.name} family works on pixels; it takes no --tokenizer")
         return None, None, ""
     if tokenizer_path is None:
         raise ConfigError("tokenizer", f"the {fam.name} family needs --tokenizer RUN (a {fam.tokenizer} "
-                                       "1xSxS tokenizer from `orrery train tokenizer`)")
+                                       "tokenizer from `orrery train tokenizer`)")
+    import os
+
     import torch
 
     from ..tokenizer.checkpoint import load_tokenizer, tokenizer_fingerprint
     from ..tokenizer.model import to_video
+    from ..train.device import pick_device
 
-    tok, _ = load_tokenizer(tokenizer_path)
+    dev = pick_device(device)
+    if dev.type == "cuda" and dev.index is None and "LOCAL_RANK" in os.environ:  # under torchrun: this rank's GPU
+        dev = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    tok, _ = load_tokenizer(tokenizer_path, dev)
     check_tokenizer(fam, tok, tokenizer_path)
 
     def encode(frames):
         with torch.no_grad():
-            video = to_video(frames[None])
+            video = to_video(frames).to(tok.latent_mean.device)
             if fam.tokenizer == "fsq":
-                return tok.encode_indices(video)[0].to(torch.int32)  # [T, h, w]
-            return tok.normalize(tok.encode(video))[0].permute(1, 0, 2, 3)  # [T, C, h, w]
+                return tok.encode_indices(video).to(torch.int32).cpu()  # [N, T, h, w]
+            return tok.normalize(tok.encode(video)).permute(0, 2, 1, 3, 4).cpu()  # [N, T, C, h, w]
 
     return encode, tok, tokenizer_fingerprint(tokenizer_path)
+
+
+def _windows(clips, cfg, field: str, encode, tok, action_dim: int, future: int = 1) -> Windows:
+    """The training windows of a family: frames, or latents/tokens of each clip encoded once, or,
+    over a tokenizer that compresses time, padded windows encoded alone (`recipes.chunks`)."""
+    tc = cfg.model.context
+    if tok is None or tok.cfg.time_factor == 1:
+        per_clip = None if encode is None else (lambda f: encode(f[None])[0])
+        return Windows(clips, tc, future, cfg.data.stride, field, per_clip, action_dim)
+    import torch
+
+    from ..models.chunks import latent_context
+
+    s_t = tok.cfg.time_factor
+    seqs = chunk_sequences(clips, encode, s_t, tc, cfg.data.horizon, cfg.data.stride)
+    return Windows(seqs, latent_context(tc, s_t), 1, 1, field, torch.as_tensor, action_dim)
 
 
 _FIELD = {None: "frames", "continuous": "latents", "fsq": "tokens"}
@@ -162,23 +189,21 @@ def train_world(data: str | Path, out: str | Path, family: str = "pixel", preset
     cfg = resolve_world_config(family, preset, config, sets)
     if init is not None:
         cfg.init = cfg.init.model_copy(update={"run": str(Path(init).resolve())})
-    encode, tok, tok_fp = _encoder(fam, tokenizer)
+    encode, tok, tok_fp = _encoder(fam, tokenizer, cfg.train.device)
     if tokenizer is not None:
         cfg.tokenizer = str(Path(tokenizer).resolve())
-    tc = cfg.model.context
     future = getattr(cfg.model, "unroll", 1)
     field = _FIELD[fam.tokenizer]
     a = _action_dim(fam, cfg)
     clips = clips_of(data, "train")
-    inputs = {"context": tc, **data_shape(data, "train", clips)}  # what a rollout must match
-    windows = Windows(clips, tc, future, cfg.data.stride, field, encode, a)
+    inputs = {"context": cfg.model.context, **data_shape(data, "train", clips)}  # what a rollout must match
+    windows = _windows(clips, cfg, field, encode, tok, a, future)
     val = None
     if cfg.data.val_split:
         try:
-            val = Windows(clips_of(data, cfg.data.val_split), tc, 1, cfg.data.stride, field, encode,
-                          windows.action_dim)
+            val = _windows(clips_of(data, cfg.data.val_split), cfg, field, encode, tok, windows.action_dim)
         except ValueError:
-            val = None  # a dataset without that split trains without validation
+            val = None  # a dataset without that split (or with clips too short) trains without validation
     _fit_to_data(fam, cfg, windows, tok)
     net = build_net(fam, cfg)
     lineage = load_init(net, fam, cfg)
@@ -277,12 +302,14 @@ def _fit_to_data(fam: Family, cfg, windows: Windows, tok) -> None:
     m = cfg.model
     if fam.name == "autoregressive":
         h, w = windows.item_shape
+        m.time_factor = tok.cfg.time_factor
         m.gpt = m.gpt.model_copy(update={"vocab": tok.fsq.codebook_size, "tokens_per_frame": h * w,
-                                         "max_frames": m.context + 1, "action_dim": windows.action_dim,
+                                         "max_frames": m.latent_context + 1, "action_dim": windows.action_dim,
                                          "text_dim": m.gpt.text_dim if m.text else 0})
     elif fam.name == "latent":
         c, h, w = windows.item_shape
         m.latent_channels, m.grid, m.action_dim = c, (h, w), windows.action_dim
+        m.time_factor = tok.cfg.time_factor
     else:
         m.action_dim = windows.action_dim
 

@@ -23,7 +23,7 @@ def _finite(x) -> bool:
 def contenders(summary: dict, metric: str) -> tuple[list[str], str]:
     """(the models that may be ranked on `metric` overall, the reason the others may not)."""
     info = summary["metrics"][metric]
-    models = [m for m in summary["models"] if m != FLOOR]
+    models = [m for m in summary["models"] if not m.startswith(FLOOR)]  # floor, floor:tokenizer
     if info["better"] not in ("lower", "higher"):
         return [], "compared with the true value, not ranked"
     if info.get("trivial"):

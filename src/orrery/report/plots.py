@@ -39,7 +39,7 @@ def error_vs_horizon(per_step: dict[str, dict[str, list[float]]], metric: str, u
         if not ys or all(math.isnan(y) for y in ys):
             continue
         xs = np.arange(1, len(ys) + 1)
-        ax.plot(xs, ys, "--" if m == "floor" else "-", marker="o", markersize=3, label=m,
+        ax.plot(xs, ys, "--" if m.startswith("floor") else "-", marker="o", markersize=3, label=m,
                 color="grey" if m == "floor" else None)
     ax.set_xlabel("future frame")
     ax.set_ylabel(f"{metric} ({unit})" if unit else metric)

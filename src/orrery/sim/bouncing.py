@@ -20,6 +20,7 @@ class SyntheticClips:
     positions: np.ndarray  # float64 [N, T, K, 2], pixel (column, row) of each disc centre
     colour_ids: np.ndarray  # int [N, K], palette id of each disc (distinct within a clip)
     radius_px: np.ndarray  # float64 [N, K]
+    masks: np.ndarray  # uint8 [N, T, H, W], 0 = background, k = disc k (1-based, as in datasets)
 
 
 def bouncing_discs(n_clips: int, n_frames: int, size: int, rng: np.random.Generator, *, n_objects: int = 3,
@@ -32,6 +33,7 @@ def bouncing_discs(n_clips: int, n_frames: int, size: int, rng: np.random.Genera
     renderer = Renderer(cam)
     dt = 1.0 / fps
     frames = np.empty((n_clips, n_frames, size, size, 3), dtype=np.uint8)
+    masks = np.empty((n_clips, n_frames, size, size), dtype=np.uint8)
     positions = np.empty((n_clips, n_frames, n_objects, 2))
     colours = np.empty((n_clips, n_objects), dtype=np.int64)
     radii = np.empty((n_clips, n_objects))
@@ -52,8 +54,8 @@ def bouncing_discs(n_clips: int, n_frames: int, size: int, rng: np.random.Genera
             below, above = pos < low, pos > high
             pos = np.where(below, 2 * low - pos, np.where(above, 2 * high - pos, pos))
             vel = np.where(below | above, -vel, vel)
-        frames[c], _ = renderer.render_clip(objs, track, np.zeros((n_frames, n_objects)))
+        frames[c], masks[c] = renderer.render_clip(objs, track, np.zeros((n_frames, n_objects)))
         positions[c] = cam.to_pixel(track)
         colours[c] = ids
         radii[c] = r * cam.scale
-    return SyntheticClips(frames, positions, colours, radii)
+    return SyntheticClips(frames, positions, colours, radii, masks)

@@ -13,7 +13,8 @@ from pydantic import ConfigDict, model_validator
 from ..config import Config, ConfigError, merge, validate
 
 COMPRESSIONS = ("1x4x4", "4x4x4", "4x8x8")
-LOSS_WEIGHTS = ("l1_weight", "l2_weight", "ssim_weight", "gradient_weight", "adversarial_weight")
+LOSS_WEIGHTS = ("l1_weight", "l2_weight", "ssim_weight", "gradient_weight", "adversarial_weight", "colour_weight",
+                "object_weight")
 
 
 def parse_compression(v: str) -> tuple[int, int, int]:
@@ -55,6 +56,12 @@ class TokenizerConfig(Config):
     ssim_weight: float = 0.2
     gradient_weight: float = 0.2
     adversarial_weight: float = 0.0
+    # Object terms (`object_loss`): they need the dataset's instance masks, which training then
+    # loads. colour: L1 of each object's mean colour; object: L1 over each object's pixels; every
+    # object weighs the same however small (docs/tokenizer.md: without them the temporally
+    # compressing tokenizers keep shapes and lose colours).
+    colour_weight: float = 0.0
+    object_weight: float = 0.0
 
     @model_validator(mode="after")
     def _check(self):
@@ -87,6 +94,11 @@ class TokenizerConfig(Config):
         return self.model_dump(mode="json")
 
     # Derived numbers ---------------------------------------------------------------------------
+    @property
+    def needs_masks(self) -> bool:
+        """Whether the loss reads instance masks (an object term is weighted)."""
+        return self.colour_weight > 0 or self.object_weight > 0
+
     @property
     def time_factor(self) -> int:
         return parse_compression(self.compression)[0]

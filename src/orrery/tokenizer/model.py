@@ -17,6 +17,7 @@ from .config import TokenizerConfig
 from .fsq import FSQ
 from .layers import Down, FrameAttention, FrameNorm, ResBlock, Stem, Up, spatial_conv
 from .losses import reconstruction_loss
+from .object_loss import colour_loss, object_l1
 
 
 def to_video(frames: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -160,7 +161,8 @@ class VideoTokenizer(nn.Module):
 
     # Training ---------------------------------------------------------------------------------
     def loss(self, batch: Any, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-        """batch: uint8 frames [B, T, H, W, 3], or a mapping with 'frames' -> (loss, logged values).
+        """batch: uint8 frames [B, T, H, W, 3], or a mapping with 'frames' (and 'masks' uint8
+        [B, T, H, W], which the object terms need) -> (loss, logged values).
         The loss draws no randomness (`generator` is accepted for the training protocol)."""
         frames = batch["frames"] if isinstance(batch, dict) else batch
         target = to_video(frames).to(next(self.parameters()).device)
@@ -168,6 +170,16 @@ class VideoTokenizer(nn.Module):
         c = self.cfg
         total, terms = reconstruction_loss(recon, target, l1=c.l1_weight, l2=c.l2_weight,
                                            ssim_w=c.ssim_weight, gradient=c.gradient_weight)
+        if c.needs_masks:
+            masks = batch.get("masks") if isinstance(batch, dict) else None
+            if masks is None:
+                raise ValueError("model.colour_weight/object_weight > 0 need instance masks in the batch "
+                                 "('masks'); train on a simulated dataset, or set both weights to 0")
+            for name, weight, fn in (("colour", c.colour_weight, colour_loss), ("object", c.object_weight, object_l1)):
+                if weight:
+                    term = fn(recon, target, masks)
+                    terms[name] = term.detach()
+                    total = total + weight * term
         if c.adversarial_weight:
             if self.adversary is None:
                 raise ValueError("adversarial_weight > 0 but no discriminator is attached "

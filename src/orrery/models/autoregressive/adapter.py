@@ -1,12 +1,13 @@
 """The autoregressive family behind `WorldModel.rollout()`: tokenize the context, sample one frame
 of tokens at a time (KV cache inside the GPT), decode the tokens with the context's (the decoder
-is causal)."""
+is causal). Over a tokenizer that compresses time a token frame is a chunk of s_t video frames."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from ..chunks import check_time_factor
 from ..conditioning import FrameRollout, ItemNoise
 from .net import ARWorldNet
 
@@ -18,7 +19,8 @@ class ARRollout(FrameRollout):
         self.tokenizer = tokenizer.eval().to(self.device)
         self.name = "autoregressive"
         self.context_frames = net.cfg.context
-        self.action_dim = net.cfg.gpt.action_dim
+        self.time_factor = check_time_factor(net.cfg.time_factor, tokenizer)
+        self.action_dim = net.cfg.gpt.action_dim // self.time_factor
 
     def check_frames(self, context: np.ndarray) -> None:
         s = self.tokenizer.cfg.space_factor

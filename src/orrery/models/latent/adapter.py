@@ -1,18 +1,20 @@
 """The latent family behind `WorldModel.rollout()`: encode the context with the frozen tokenizer,
 predict latent frames, decode the whole sequence (the decoder is causal: the context's latents
-give the predicted ones their history)."""
+give the predicted ones their history). Over a tokenizer that compresses time each latent frame
+is a chunk of s_t video frames (`models.chunks`, `conditioning.FrameRollout`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from ..chunks import check_time_factor
 from ..conditioning import FrameRollout, ItemNoise
 from .net import LatentWorldNet
 
 
 def encode_latents(tokenizer, frames: np.ndarray) -> torch.Tensor:
-    """uint8 [B, T, H, W, 3] -> normalised latents [B, T, C, h, w] (one latent frame per frame)."""
+    """uint8 [B, T, H, W, 3] (T = 1 + k s_t) -> normalised latents [B, 1 + k, C, h, w]."""
     from ...tokenizer.model import to_video
 
     device = next(tokenizer.parameters()).device
@@ -28,7 +30,8 @@ class LatentRollout(FrameRollout):
         self.tokenizer = tokenizer.eval().to(self.device)
         self.name = "latent"
         self.context_frames = net.cfg.context
-        self.action_dim = net.cfg.action_dim
+        self.time_factor = check_time_factor(net.cfg.time_factor, tokenizer)
+        self.action_dim = net.cfg.action_dim // self.time_factor
 
     def check_frames(self, context: np.ndarray) -> None:
         s = self.tokenizer.cfg.space_factor

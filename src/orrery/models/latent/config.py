@@ -8,11 +8,14 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ...config import Config, ConfigError
+from ..chunks import latent_context
 from ..diffusion.denoiser import DenoiserConfig
 
 
 class LatentModelConfig(Config):
-    context: int = Field(4, ge=1, description="Tc latent frames in")
+    context: int = Field(4, ge=1, description="Tc video frames in (latent frames when time_factor is 1)")
+    time_factor: int = Field(1, ge=1, description="video frames per latent frame (the tokenizer's s_t); "
+                                                  "set from the tokenizer")
     latent_channels: int = Field(16, ge=1, description="C, set from the tokenizer")
     grid: tuple[int, int] = Field((8, 8), description="latent h, w; set from the tokenizer and data")
     patch: int = Field(1, ge=1)
@@ -20,7 +23,8 @@ class LatentModelConfig(Config):
     depth: int = Field(4, ge=1)
     heads: int = Field(4, ge=1)
     cond_dim: int = Field(128, ge=1)
-    action_dim: int = Field(0, ge=0)
+    action_dim: int = Field(0, ge=0, description="action values per latent step: A x time_factor (set from "
+                                                 "the data)")
     text: bool = True
     text_dim: int = Field(64, ge=1)
     text_dropout: float = Field(0.1, ge=0, le=1)
@@ -35,6 +39,11 @@ class LatentModelConfig(Config):
     steps: int = Field(4, ge=1)
     sigma_min: float = Field(0.002, gt=0)
     sigma_max: float = Field(20.0, gt=0)
+
+    @property
+    def latent_context(self) -> int:
+        """Latent frames the DiT sees (`models.chunks.latent_context`: Tc when time_factor is 1)."""
+        return latent_context(self.context, self.time_factor)
 
     @model_validator(mode="after")
     def _check(self):

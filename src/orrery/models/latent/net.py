@@ -3,7 +3,10 @@ tokenizer, given the Tc previous latent frames (stacked as channels), actions an
 `diffusion.denoiser` and `diffusion.sampler` as the pixel family drive it; only the network and
 the space differ.
 
-batch: {'latents': float [B, Tc + 1, C, h, w] (normalised), 'actions': [B, Tc + 1, A], 'caption': [str]}."""
+Over a tokenizer that compresses time, a latent frame is a chunk of s_t video frames, and the
+context is `cfg.latent_context` latent frames (`models.chunks`).
+
+batch: {'latents': float [B, Lc + 1, C, h, w] (normalised), 'actions': [B, Lc + 1, A s_t], 'caption': [str]}."""
 
 from __future__ import annotations
 
@@ -26,8 +29,8 @@ class LatentWorldNet(nn.Module):
         self.cfg = cfg
         c = cfg.latent_channels
         self.text = HashedTextEncoder(cfg.text_dim) if cfg.text else None
-        self.cond = Conditioner(cfg)
-        self.dit = DiT(c * (cfg.context + 1), c, cfg.cond_dim, tuple(cfg.grid), cfg.patch, cfg.d_model,
+        self.cond = Conditioner(cfg, context=cfg.latent_context)
+        self.dit = DiT(c * (cfg.latent_context + 1), c, cfg.cond_dim, tuple(cfg.grid), cfg.patch, cfg.d_model,
                        cfg.depth, cfg.heads)
         self.denoiser = Denoiser(cfg.denoiser)
 
@@ -40,21 +43,21 @@ class LatentWorldNet(nn.Module):
         return net
 
     def loss(self, batch: dict, generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
-        cfg = self.cfg
+        cfg, lc = self.cfg, self.cfg.latent_context
         z = batch["latents"].float()
         b, dev = z.shape[0], z.device
-        ctx, ctx_sigma = noise_context(z[:, :cfg.context], cfg.ctx_noise_max, cfg.ctx_noise_prob, generator)
+        ctx, ctx_sigma = noise_context(z[:, :lc], cfg.ctx_noise_max, cfg.ctx_noise_prob, generator)
         texts = drop_captions(batch.get("caption"), b, cfg.text_dropout if self.text is not None else 0.0,
                               generator, dev)
-        rows = action_rows(batch["actions"].float(), cfg.context, cfg.context) if cfg.action_dim else None
+        rows = action_rows(batch["actions"].float(), lc, lc) if cfg.action_dim else None
         net = self._net(ctx, ctx_sigma, rows, encode_text(self.text, texts, b))
-        loss = self.denoiser.loss(net, z[:, cfg.context], generator).mean()
+        loss = self.denoiser.loss(net, z[:, lc], generator).mean()
         return loss, {"diffusion": float(loss.detach())}
 
     @torch.no_grad()
     def predict(self, ctx: torch.Tensor, actions: torch.Tensor | None, texts: list[str] | None,
                 noise: ItemNoise) -> torch.Tensor:
-        """ctx [B, Tc, C, h, w] (normalised), actions [B, Tc, A] -> next latent frame [B, C, h, w]."""
+        """ctx [B, Lc, C, h, w] (normalised), actions [B, Lc, A s_t] -> next latent frame [B, C, h, w]."""
         cfg = self.cfg
         b, dev = ctx.shape[0], ctx.device
         if cfg.ctx_noise_infer > 0:

@@ -12,11 +12,14 @@ from .unet import fourier_embedding
 class Conditioner(nn.Module):
     """Noise level, context-noise level, actions [B, Tc, A] and text -> one vector [B, cond_dim]."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, context: int | None = None):
+        """`context`: action rows per prediction (default `cfg.context`; latent frames for a
+        model over a tokenizer that compresses time)."""
         super().__init__()
         d = cfg.cond_dim
         n_in = 2 * d + (d if cfg.action_dim else 0) + (cfg.text_dim if cfg.text else 0)
-        self.action = nn.Linear(cfg.context * cfg.action_dim, d) if cfg.action_dim else None
+        rows = cfg.context if context is None else context
+        self.action = nn.Linear(rows * cfg.action_dim, d) if cfg.action_dim else None
         self.mlp = nn.Sequential(nn.Linear(n_in, d), nn.SiLU(), nn.Linear(d, d))
         self.d = d
 

@@ -16,6 +16,7 @@ from ..data.camera import Camera
 from ..data.objects import StaticSpec
 from ..sim.parse import Tracks, background_image, parse_objects
 from ..sim.robust import concat_tracks, parse_video
+from . import metrics_energy as en
 from . import metrics_events as ev
 from . import metrics_image as im
 from . import metrics_motion as mo
@@ -42,8 +43,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("gravity_recovered", "m/s^2", False, "target", "tracks", mo.gravity_recovered),
     Metric("momentum_change_error", "rel", False, "lower", "tracks", ev.momentum_change_error),
     Metric("energy_change_error", "rel", False, "lower", "tracks", ev.energy_change_error),
-    Metric("energy_gain", "rel", False, "target", "tracks", ev.energy_gain),  # signed: 0 is right
-    Metric("energy_flag", "0/1", False, "lower", "tracks", ev.energy_flag),
+    Metric("energy_gain", "rel", False, "target", "tracks", en.energy_gain),  # signed: 0 is right
+    Metric("energy_flag", "0/1", False, "lower", "tracks", en.energy_flag),
     Metric("restitution_error", "", False, "lower", "tracks", ev.restitution_error),
     Metric("collision_timing_error", "frames", False, "lower", "tracks", ev.collision_timing_error),
     Metric("collisions_missed", "fraction", False, "lower", "tracks", ev.collisions_missed),

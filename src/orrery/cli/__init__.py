@@ -14,7 +14,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from . import bench, curate, engine, evaluate, models, quickstart, sim, tokenizer
+from . import bench, curate, engine, evaluate, models, quickstart, sim, tokenizer, verify
 
 
 class _Errors(TyperGroup):
@@ -70,6 +70,7 @@ VERBS = [
     ("evaluate-tokenizer", tokenizer.evaluate_tokenizer),
     ("rollout", models.rollout),
     ("evaluate", evaluate.evaluate),
+    ("verify", verify.verify),
     ("bench", "Benchmark for outside models: export context frames, score their videos.",
      [("export", bench.export), ("score", bench.score)]),
     ("engine", "The closed data loop: find where a model breaks, simulate there, retrain.",

@@ -158,11 +158,19 @@ class FrameRollout(WorldModel):
     context_frames: int = 1
     action_dim: int = 0
     batch_size: int = 32
+    guide_candidates: int = 1  # physics-guided sampling (models.guide): futures drawn per chunk
+    guide_chunk: int = 1  # frames per guided chunk
+    guide_log: list | None = None  # the last guided rollout's chunks (candidates, scores, choice)
 
     def __init__(self, seed: int = 0, device: str | torch.device = "cpu", batch_size: int = 32):
         self.seed = seed
         self.device = torch.device(device)
         self.batch_size = batch_size
+
+    def set_guide(self, cfg) -> None:
+        """Take the guided-sampling settings (`models.guide.GuideSettings`) of a model config."""
+        self.guide_candidates = int(getattr(cfg, "guide_candidates", 1))
+        self.guide_chunk = int(getattr(cfg, "guide_chunk", 1))
 
     # the family's pieces
     def check_frames(self, context: np.ndarray) -> None:
@@ -197,24 +205,53 @@ class FrameRollout(WorldModel):
             idx = list(range(s, min(b, s + self.batch_size)))
             texts = None if cond.text is None else [cond.text[j] for j in idx]
             acts = None if actions is None else actions[idx].to(self.device)
-            out[idx] = self._rollout_items(context[idx], horizon, acts, texts, noise.subset(idx))
+            lays = None if cond.layouts is None else [cond.layouts[j] for j in idx]
+            out[idx] = self._rollout_items(context[idx], horizon, acts, texts, noise.subset(idx), lays)
         return out
 
     def _rollout_items(self, context: np.ndarray, horizon: int, actions: torch.Tensor | None,
-                       texts: list[str] | None, noise: ItemNoise) -> np.ndarray:
+                       texts: list[str] | None, noise: ItemNoise, layouts: list | None = None) -> np.ndarray:
         tc = self.context_frames
         n_in = context.shape[1]
         ctx = context[:, -tc:]
         n_pad = tc - ctx.shape[1]
         if n_pad > 0:  # too short: repeat the first frame (an object "at rest before")
             ctx = np.concatenate([np.repeat(ctx[:, :1], n_pad, axis=1), ctx], axis=1)
+        guided = self.guide_candidates > 1
+        self.guide_log = [] if guided else None
         with torch.no_grad():
             states = self.encode(ctx)
-            for h in range(horizon):
-                t = n_in + h  # the frame being predicted, in the rollout's own frame numbering
-                rows = None if actions is None else action_rows(actions, t, tc)
-                nxt = self.step(states[:, -tc:], rows, texts, noise)
-                states = torch.cat([states, nxt[:, None]], dim=1)
+            h = 0
+            while h < horizon:
+                k = min(self.guide_chunk, horizon - h) if guided else 1
+                draws = [self._steps(states, n_in + h, k, actions, texts, noise)
+                         for _ in range(self.guide_candidates if guided else 1)]
+                if guided:
+                    best = self._choose(states, draws, n_pad, layouts)
+                    states = torch.cat([states, torch.stack([draws[c][b] for b, c in enumerate(best)])], dim=1)
+                else:
+                    states = torch.cat([states, draws[0]], dim=1)
+                h += k
             frames = self.decode(states)
         return frames[:, -horizon:]
+
+    def _steps(self, states: torch.Tensor, t0: int, k: int, actions: torch.Tensor | None,
+               texts: list[str] | None, noise: ItemNoise) -> torch.Tensor:
+        """k next states [B, k, ...] after `states`, the first being frame t0 of the rollout."""
+        tc = self.context_frames
+        out = states
+        for t in range(t0, t0 + k):
+            rows = None if actions is None else action_rows(actions, t, tc)
+            out = torch.cat([out, self.step(out[:, -tc:], rows, texts, noise)[:, None]], dim=1)
+        return out[:, states.shape[1]:]
+
+    def _choose(self, states: torch.Tensor, draws: list[torch.Tensor], n_pad: int, layouts: list | None) -> list[int]:
+        """Per item, the candidate chunk the physics verifier scores lowest (models.guide)."""
+        from .guide import choose
+
+        k = draws[0].shape[1]
+        frames = np.stack([self.decode(torch.cat([states, d], dim=1))[:, n_pad:] for d in draws])  # [N, B, T, ...]
+        best, scores = choose(frames, layouts, fps=15.0)
+        self.guide_log.append({"frames": frames[:, :, -k:], "scores": scores, "chosen": best})
+        return best.tolist()
 

@@ -18,6 +18,7 @@ class ARRollout(FrameRollout):
         self.tokenizer = tokenizer.eval().to(self.device)
         self.name = "autoregressive"
         self.context_frames = net.cfg.context
+        self.set_guide(net.cfg)
         self.action_dim = net.cfg.gpt.action_dim
 
     def check_frames(self, context: np.ndarray) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ...config import Config
+from ..guide import GuideSettings
 from ..nets.gpt import GPTConfig
 
 
-class ARModelConfig(Config):
+class ARModelConfig(GuideSettings):
     context: int = Field(4, ge=1, description="Tc token frames in")
     gpt: GPTConfig = Field(default_factory=GPTConfig)
     text: bool = True

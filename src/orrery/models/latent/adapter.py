@@ -28,6 +28,7 @@ class LatentRollout(FrameRollout):
         self.tokenizer = tokenizer.eval().to(self.device)
         self.name = "latent"
         self.context_frames = net.cfg.context
+        self.set_guide(net.cfg)
         self.action_dim = net.cfg.action_dim
 
     def check_frames(self, context: np.ndarray) -> None:

@@ -7,11 +7,12 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ...config import Config, ConfigError
+from ...config import ConfigError
 from ..diffusion.denoiser import DenoiserConfig
+from ..guide import GuideSettings
 
 
-class LatentModelConfig(Config):
+class LatentModelConfig(GuideSettings):
     context: int = Field(4, ge=1, description="Tc latent frames in")
     latent_channels: int = Field(16, ge=1, description="C, set from the tokenizer")
     grid: tuple[int, int] = Field((8, 8), description="latent h, w; set from the tokenizer and data")

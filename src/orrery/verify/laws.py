@@ -33,7 +33,7 @@ Z_KINK = 4.0  # residual of a window's parabola, in units of the noise, that bre
 ENERGY_REL = 0.05  # share of the kinetic energy in play a contact may seem to gain
 MOMENTUM_REL = 0.3  # share of the momentum exchanged a contact may seem to lose or make
 Z_BAND = 2.0  # noise bands an energy or momentum excess must clear
-MAX_GAP = 6  # frames of contact between two free segments that still make one collision
+MAX_GAP = 10  # frames of contact between two free segments that still make one collision
 JUMP = 0.8  # a jump of this many body radii (and JUMP_PX) in one frame, there and back, is a teleport
 JUMP_PX = 2.0
 JUMP_SIDE = 4  # frames on each side of a boundary whose parabolas must meet
@@ -85,7 +85,7 @@ def _vel_sigma(f: Fit, t: float) -> float:
     return float(f.noise * np.sqrt(max(inv[1, 1] + 4 * d * d * inv[2, 2] + 4 * d * inv[1, 2], 0.0)))
 
 
-def _episodes(scene: Scene, segs: list[Fit]) -> list[dict]:
+def episodes(scene: Scene, segs: list[Fit]) -> list[dict]:
     """Contacts between two free segments of a body: {frames, bodies, before, after, scenery}."""
     by_k: dict[int, list[Fit]] = {}
     for f in segs:
@@ -131,7 +131,7 @@ def energy(scene: Scene, segs: list[Fit], fld: Field) -> Law:
     across the contact, whose instant is not seen)."""
     worst, frames, what = 0.0, set(), ""
     g = fld.g
-    for ep in _episodes(scene, segs):
+    for ep in episodes(scene, segs):
         if any(scene.tethered[k] or scene.driven[k] for k in ep["bodies"]):
             continue
         d_e, e_play, band = 0.0, 0.0, 0.0
@@ -156,7 +156,7 @@ def energy(scene: Scene, segs: list[Fit], fld: Field) -> Law:
 
 def momentum(scene: Scene, segs: list[Fit]) -> Law:
     worst, frames, what = 0.0, set(), ""
-    for ep in _episodes(scene, segs):
+    for ep in episodes(scene, segs):
         if ep["scenery"] or len(ep["pairs"]) < 2 or any(scene.driven[k] or scene.tethered[k] for k in ep["bodies"]):
             continue
         tc, dp, scale, band = ep["tc"], np.zeros(2), 0.0, 0.0

@@ -12,7 +12,8 @@ the parser's own noise can explain, so > 1 is a violation) and the frames where 
   bodies taking part; velocities at the contact come from the free parabolas before and after.
 - `momentum`: a contact between bodies alone (no scenery) keeps their total momentum, masses
   following from sizes (areas: one density); and momentum changes only through contacts: a body
-  does not jump (a kick and its opposite in consecutive frames, as a teleport shows).
+  touching nothing neither changes velocity (stops in mid-air, starts on its own) nor jumps (a
+  teleport).
 - `persistence`: objects neither appear nor vanish inside the view.
 - `rigidity`: a body keeps its size (area) and shape (elongation) while seen whole.
 - `interpenetration`: discs do not overlap each other; no body covers the scenery.
@@ -37,6 +38,8 @@ MAX_GAP = 10  # frames of contact between two free segments that still make one 
 JUMP = 0.8  # a jump of this many body radii (and JUMP_PX) in one frame, there and back, is a teleport
 JUMP_PX = 2.0
 JUMP_SIDE = 4  # frames on each side of a boundary whose parabolas must meet
+KICK_Z = 3.0  # standard errors of a velocity change, touching nothing, that break momentum
+KICK_FLOOR = 0.05  # px/frame added to that tolerance
 SEAM_FRAMES = 2  # an absence this short next to another body is the parser's, not a vanishing
 EDGE_PX = 1.0  # px (and 1.5 frames of motion) inside the border for appearing or vanishing to count
 
@@ -154,7 +157,7 @@ def energy(scene: Scene, segs: list[Fit], fld: Field) -> Law:
     return Law("energy", float(max(worst, 0.0)), sorted(frames), what)
 
 
-def momentum(scene: Scene, segs: list[Fit]) -> Law:
+def momentum(scene: Scene, segs: list[Fit], fld: Field) -> Law:
     worst, frames, what = 0.0, set(), ""
     for ep in episodes(scene, segs):
         if ep["scenery"] or len(ep["pairs"]) < 2 or any(scene.driven[k] or scene.tethered[k] for k in ep["bodies"]):
@@ -171,11 +174,40 @@ def momentum(scene: Scene, segs: list[Fit]) -> Law:
             frames.update(ep["frames"])
         if s > worst:
             worst, what = s, f"contact at frames {ep['frames'][0]}-{ep['frames'][-1]}: momentum off by {np.linalg.norm(dp) / max(scale, 1e-9):.0%} of the exchange"
-    s, at, why = _jumps(scene)
-    if s > worst:
-        worst, what = s, why
-    frames.update(at)
+    for s, at, why in (_jumps(scene), _kicks(scene, fld)):
+        if s > worst:
+            worst, what = s, why
+        frames.update(at)
     return Law("momentum", float(worst), sorted(frames), what)
+
+
+def _kicks(scene: Scene, fld: Field) -> tuple[float, list[int], str]:
+    """Velocity changes with nothing to cause them: where a body touches nothing for JUMP_SIDE
+    frames on each side of a frame boundary, the velocities of lines through the two sides must
+    differ by what the field does over the time between them (a body that stops in mid-air, or
+    starts moving on its own, breaks this)."""
+    from .motion import free_frames, noise_px
+
+    free = free_frames(scene)
+    c = scene.tracks.centroid_px
+    noise = noise_px(scene)
+    n = JUMP_SIDE
+    tau = np.arange(n) - (n - 1) / 2
+    ss = float((tau * tau).sum())
+    worst, frames, what = 0.0, [], ""
+    for k in np.flatnonzero(~(scene.driven | scene.tethered)):  # a tether (rod, spring) may pull hard
+        for j in range(n, c.shape[0] - n + 1):
+            if not free[j - n:j + n, k].all():
+                continue
+            vb = (tau[:, None] * c[j - n:j, k]).sum(0) / ss
+            va = (tau[:, None] * c[j:j + n, k]).sum(0) / ss
+            dv = float(np.linalg.norm(va - vb - fld.acc(0.5 * (va + vb)) * n))
+            s = dv / (KICK_Z * noise[k] * np.sqrt(2.0 / ss) + KICK_FLOOR)
+            if s > 1.0:
+                frames.append(j)
+            if s > worst:
+                worst, what = s, f"colour {scene.tracks.colour_ids[k]} changes velocity by {dv:.2f} px/frame at frame {j} touching nothing"
+    return worst, frames, what
 
 
 def _jumps(scene: Scene) -> tuple[float, list[int], str]:
@@ -314,5 +346,5 @@ def check_all(scene: Scene) -> list[Law]:
     long = windows(scene, LONG_WINDOW)
     fld = field(long or wins, scene)
     segs = segments(scene)
-    return [free_flight(scene, wins, long, fld), energy(scene, segs, fld), momentum(scene, segs), persistence(scene),
+    return [free_flight(scene, wins, long, fld), energy(scene, segs, fld), momentum(scene, segs, fld), persistence(scene),
             rigidity(scene), interpenetration(scene)]

@@ -10,7 +10,8 @@ the acceleration field they share.
 - A *segment* is a whole run of free frames (at least MIN_SEGMENT) with one parabola: what an
   object does between two contacts.
 - The *field*: one acceleration g common to every free, untethered, undriven object, plus a linear
-  drag -c v with c >= 0 (a table's friction): fitted robustly (Huber) to all windows. Physics
+  drag -c v with 0 <= c <= MAX_DRAG (a table's friction; never a sudden stop): fitted robustly
+  (Huber) to all windows. Physics
   says nothing about g's size, only that every free body shares it at all times.
 """
 
@@ -25,6 +26,7 @@ from .scene import Scene
 WINDOW = 5  # frames of the parabolas that find kinks
 LONG_WINDOW = 8  # frames of the parabolas whose accelerations are compared (where runs are that long)
 MIN_SEGMENT = 4
+MAX_DRAG = 2.0  # 1/s: the strongest linear drag the field may have (a table's friction is ~0.5-1.5)
 NOISE_ROUND_PX = 0.15  # px per frame: a disc's centroid read from pixels
 NOISE_OTHER_PX = 0.4  # boxes and polygons: the anti-aliased fill sits up to 0.5 px off their outline
 
@@ -143,6 +145,7 @@ class Field:
 def field(fits: list[Fit], scene: Scene) -> Field:
     """The acceleration field (module doc) of the untethered, undriven objects' windows."""
     use = [f for f in fits if not (scene.tethered[f.k] or scene.driven[f.k])]
+    max_drag = MAX_DRAG / scene.fps  # per frame
     if not use:
         return Field(np.zeros(2), 0.0, 0)
     a = np.array([f.acc for f in use])  # [N, 2]
@@ -160,9 +163,9 @@ def field(fits: list[Fit], scene: Scene) -> Field:
         y = a.reshape(-1)
         ww = np.repeat(w, 2)
         sol, *_ = np.linalg.lstsq(x * np.sqrt(ww)[:, None], y * np.sqrt(ww), rcond=None)
-        g, c = sol[:2], max(float(sol[2]), 0.0)
-        if sol[2] < 0:  # drag cannot push: refit g alone
-            g = (a * w[:, None]).sum(0) / w.sum()
+        g, c = sol[:2], float(np.clip(sol[2], 0.0, max_drag))
+        if c != sol[2]:  # drag cannot push, nor stop a body within a few frames: refit g with c fixed
+            g = ((a + c * v) * w[:, None]).sum(0) / w.sum()
         z = np.linalg.norm(a - (g - c * v), axis=-1) / sig
         w = np.where(z > 2.0, 2.0 / np.maximum(z, 1e-9), 1.0) / sig**2  # Huber weights
     return Field(np.asarray(g, float), c, len(use))

@@ -4,7 +4,8 @@ gravity, initial speed, which ball is heavier); the ruler measures it in the pre
     .venv/bin/python benchmarks/stated.py --run RUN --data DIR [--guidance 1 2 3 4]
                                           [--context 4 --horizon 20 --limit 200 --device cpu]
 
-RUN: a run folder of the pixel or latent family trained with captions (`text: true`, the default)
+RUN: a run folder of the pixel or latent family (or baseline:NAME, without guidance: the truth row
+is then the ruler's own floor) trained with captions (`text: true`, the default)
 on a dataset simulated after issue 13 (its captions carry the quantity sentences of `sim.stated`);
 DIR: a dataset folder (test split) of bounce, projectile, uniform_motion, collision_1d or
 collisions_2d clips, long enough for a bounce or a collision to fall inside the horizon. Prints,
@@ -48,7 +49,12 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=200, help="clips with a stated quantity (0 = all)")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args(argv)
-    model = load_world_model(args.run, device=args.device)
+    if args.run.startswith("baseline:"):  # the ruler's floor and a baseline, no guidance
+        from orrery.models.baselines import make_baseline
+
+        model, args.guidance = make_baseline(args.run.split(":", 1)[1]), [1.0]
+    else:
+        model = load_world_model(args.run, device=args.device)
     clips = [c for c in ClipStore(args.data, "test") if stated_facts(c.meta)]
     clips = clips[:args.limit or None]
     print(f"{args.run} on {args.data}: {len(clips)} clips with a stated quantity, context {args.context}, "

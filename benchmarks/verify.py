@@ -119,14 +119,15 @@ def ranking(path: str, runs: list[str]) -> None:
             err = float(np.nanmean(mo.position_error_px(p, t, clip.meta)))
             v = verify_video(np.concatenate([ctx, pred]), clip.fps, lay)
             if np.isfinite(err):
-                pairs.append((name, clip.scenario, v.score, err))
+                pairs.append((name, clip.scenario, v.score, err, v.flagged))
     print(f"\n  ranking: {len(pairs)} (clip, model) pairs; Spearman(verifier score, position error) = "
           f"{spearman([p[2] for p in pairs], [p[3] for p in pairs]):.3f}")
     print(f"  {'model':20s}{'verifier score':>16s}{'position error px':>20s}{'flagged':>10s}")
     for name in dict.fromkeys(p[0] for p in pairs):
         sc = [p[2] for p in pairs if p[0] == name]
         er = [p[3] for p in pairs if p[0] == name]
-        print(f"  {name:20s}{np.mean(sc):16.2f}{np.mean(er):20.2f}")
+        fl = [p[4] for p in pairs if p[0] == name]
+        print(f"  {name:20s}{np.mean(sc):16.2f}{np.mean(er):20.2f}{np.mean(fl):10.2f}")
     for s in sorted({p[1] for p in pairs}):
         sub = [p for p in pairs if p[1] == s]
         print(f"  {s:16s} Spearman {spearman([p[2] for p in sub], [p[3] for p in sub]):.3f} (n {len(sub)})")

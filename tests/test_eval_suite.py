@@ -61,3 +61,11 @@ def test_cli_suite_errors_are_one_line(tmp_path):
     assert r.exit_code == 2 and "not both" in r.output
     r = CliRunner().invoke(app, ["bench", "export", "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "--data" in r.output
+
+
+@pytest.mark.slow
+def test_the_published_suite_is_byte_identical(tmp_path):
+    # the full physics-v1 (11 scenarios x 16 clips x 2 splits, 64 px): about 45 s per export
+    export_suite("physics-v1", tmp_path / "a")
+    export_suite("physics-v1", tmp_path / "b")
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")

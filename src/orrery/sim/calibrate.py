@@ -34,7 +34,7 @@ SOLID_FG = 90.0  # summed |RGB| difference from the background above which a pix
 MIN_SOLID = 4  # solid pixels a colour needs before its own median replaces the global fit
 MAX_SAMPLES = 2000  # solid pixels used for the fit (a fixed stride: deterministic)
 PRIOR = 2.0  # cost per pixel (RGB units^2) of 10 degrees of hue or 0.1 of saturation: ties go to the identity
-UNEXPECTED = 25.0  # RGB units added to the distance of colours outside the known scene
+UNEXPECTED = 40.0  # RGB units added to the distance of colours outside the known scene
 CHANNEL = 0.15  # largest per-channel departure from the common gain (white balance)
 GOOD = 12.0  # RGB units: a video the identity explains this well (rms over solid pixels) is not searched
 

@@ -125,9 +125,12 @@ def restitution_error(pred: Tracks, true: Tracks, meta: dict) -> float:
         if not (ok[rows, k].all() and vp[rows, k].all()):
             continue
         es = []
+        vb_true = abs(_v(true.centroid, before, k, true.fps) @ n)
         for c in (cp, true.centroid):
             vb, va = _v(c, before, k, true.fps) @ n, _v(c, after, k, true.fps) @ n
-            es.append(abs(va) / max(abs(vb), 1e-9))
+            # a prediction that shows (almost) no impact shows no rebound either: e = 0, not a
+            # ratio of two numbers near zero (copy-last scored 5e5)
+            es.append(abs(va) / abs(vb) if abs(vb) >= 0.1 * vb_true and abs(vb) > 1e-9 else 0.0)
         vals.append(abs(es[0] - es[1]))
     return float(np.mean(vals)) if vals else float("nan")
 

@@ -5,8 +5,8 @@ camera: what a caption stated, read back (`sim.stated` lists what can be stated)
 - `restitution`: |v_after . n| / |v_before . n| at the subject's bounces on scenery (n the
   direction of the velocity change), velocities taken where the free parabolas before and after
   meet (the contact instant, not seen between two frames): the bounce-height ratio's square root;
-- `speed` (m/s): the subject's median displacement rate over the frames where it touches no other
-  body (rolling on a floor counts);
+- `speed` (m/s): the subject's median displacement rate from `start` until it first touches another
+  body (rolling on a floor counts): the speed it starts with;
 - `heavier` (1.0 or 0.0): whether the subject changed velocity less than the other body in their
   collision (momentum: m_s / m_o = |dv_o| / |dv_s|).
 Each is NaN where the video does not show it (no bounce, no free flight, no collision)."""
@@ -67,8 +67,10 @@ def measure_scene(scene: Scene, scale: float, subject: int, other: int | None = 
         out["heavier"] = float(np.mean(heavier) >= 0.5)
     alone = ~(scene.gap[:, k] <= CONTACT_PX + 1.0).any(-1)  # rolling on a floor is fine, a collision is not
     free = scene.tracks.visible[:, k] & scene.inview[:, k] & alone
+    hit = np.flatnonzero(~alone[start:])  # the initial speed lasts until the first collision
+    stop = start + int(hit[0]) if hit.size else len(free)
     c = scene.tracks.centroid_px[:, k]
-    steps = [np.linalg.norm(c[t] - c[t - 1]) for t in range(max(start, 1), len(c)) if free[t] and free[t - 1]]
+    steps = [np.linalg.norm(c[t] - c[t - 1]) for t in range(max(start, 1), stop) if free[t] and free[t - 1]]
     if steps:
         out["speed"] = float(np.median(steps)) * fps / scale
     return out

@@ -19,6 +19,8 @@ from ..sim.parse import Tracks
 from .metrics_energy import ENERGY_GAIN_FLAG, energy_flag, energy_gain  # noqa: F401
 from .pairing import pair
 
+MIN_IMPACT_PX = 0.5  # px per frame of normal speed into a contact below which no restitution is read
+
 
 def _events(pred: Tracks, true: Tracks, meta: dict) -> list[dict]:
     """Events in the predicted rows with two frames on each side, with their rows and columns
@@ -126,6 +128,8 @@ def restitution_error(pred: Tracks, true: Tracks, meta: dict) -> float:
             continue
         es = []
         vb_true = abs(_v(true.centroid, before, k, true.fps) @ n)
+        if vb_true * true.camera.scale / true.fps < MIN_IMPACT_PX:
+            continue  # a resting body's micro-contacts: no bounce to read a restitution from
         for c in (cp, true.centroid):
             vb, va = _v(c, before, k, true.fps) @ n, _v(c, after, k, true.fps) @ n
             # a prediction that shows (almost) no impact shows no rebound either: e = 0, not a

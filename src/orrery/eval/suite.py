@@ -122,7 +122,7 @@ def export_suite(name: str, out: str | Path, clips: int | None = None, progress:
     spec = suite.spec(clips)
     counts = {}
     with tempfile.TemporaryDirectory(prefix=f"orrery-{name}-") as tmp:
-        simulate(spec, Path(tmp) / "data", progress=progress)
+        made = simulate(spec, Path(tmp) / "data", progress=progress)
         for split in suite.splits:
             info = bench_export(Path(tmp) / "data", split, out / split, context=suite.context,
                                 horizon=suite.horizon, progress=progress)
@@ -130,7 +130,8 @@ def export_suite(name: str, out: str | Path, clips: int | None = None, progress:
             write_text(out / split / "bench.json", json.dumps(info, indent=1))
             counts[split] = info["n_items"]
     doc = {"suite": name, "format": FORMAT, "summary": suite.summary, "seed": suite.seed, "context": suite.context,
-           "horizon": suite.horizon, "splits": counts, "metrics": list(LEADERBOARD_METRICS), "spec": spec}
+           "horizon": suite.horizon, "splits": counts, "metrics": list(LEADERBOARD_METRICS),
+           "set_aside": [{"key": r["key"], "reason": r["reason"]} for r in made["rejected"]], "spec": spec}
     write_text(out / "suite.json", json.dumps(doc, indent=1))
     write_text(out / "README.md", README.format(
         name=name, format=FORMAT, summary=suite.summary[:1].upper() + suite.summary[1:], n_test=counts.get("test", 0),

@@ -23,12 +23,13 @@ ALLOWED: dict[str, set[str]] = {
     "curate": {"config", "data", "exec"},
     "tokenizer": {"config", "data", "checkpoint"},
     "train": {"config", "data", "checkpoint"},
-    "models": {"config", "data", "checkpoint", "sim", "tokenizer"},
-    "eval": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "report", "exec"},
-    "recipes": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "train", "exec"},
-    "act": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "report", "exec"},
+    "verify": {"config", "data", "sim"},
+    "models": {"config", "data", "checkpoint", "sim", "tokenizer", "verify"},
+    "eval": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "report", "exec", "verify"},
+    "recipes": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "train", "exec", "verify"},
+    "act": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "report", "exec", "verify"},
     "engine": {"config", "data", "checkpoint", "sim", "tokenizer", "models", "train", "recipes", "eval", "act", "report",
-               "exec"},
+               "exec", "verify"},
 }
 ROOT_NAMES = {"__version__"}  # `from orrery import __version__` is no part
 

@@ -14,7 +14,20 @@ import typer
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from . import actions, bench, curate, engine, evaluate, export, models, plan, quickstart, sim, tokenizer
+from . import (
+    actions,
+    bench,
+    curate,
+    engine,
+    evaluate,
+    export,
+    models,
+    plan,
+    quickstart,
+    sim,
+    tokenizer,
+    verify,
+)
 
 
 class _Errors(TyperGroup):
@@ -75,6 +88,7 @@ VERBS = [
     ("evaluate", evaluate.evaluate),
     ("evaluate-actions", actions.evaluate_actions),
     ("plan", plan.plan),
+    ("verify", verify.verify),
     ("bench", "Benchmark for outside models: export context frames, score their videos.",
      [("export", bench.export), ("score", bench.score)]),
     ("export", "Export a dataset in another ecosystem's format (LeRobot).", export.VERBS),

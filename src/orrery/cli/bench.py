@@ -11,7 +11,9 @@ from .common import PROGRESS, QUIET
 
 
 def export(
-    data: Path = typer.Option(..., "--data", help="dataset folder made by `orrery simulate`"),
+    data: Path = typer.Option(None, "--data", help="dataset folder made by `orrery simulate`"),
+    suite: str = typer.Option(None, "--suite", help="a versioned benchmark suite instead of --data "
+                                                   "(physics-v1): simulated from its fixed spec, every split"),
     split: str = typer.Option("test", "--split"),
     out: Path = typer.Option(..., "--out", help="benchmark folder to write"),
     context: int = typer.Option(4, "--context", min=1),
@@ -22,10 +24,28 @@ def export(
     """Write what an outside model needs: context MP4 + PNGs, prompts.jsonl, README, answer key."""
     from ..eval.bench import bench_export
 
+    if suite is not None:
+        export_suite(suite, out, data)
+        return
+    if data is None:
+        raise ConfigError("--data", "give a dataset folder (or --suite NAME)")
     if not data.is_dir():
         raise ConfigError("--data", f"{data}: no such folder")
     info = bench_export(data, split, out, context=context, horizon=horizon, start=start, limit=limit or None)
     typer.echo(f"exported {info['n_items']} items to {out} ({len(info['skipped'])} clips skipped)")
+
+
+def export_suite(name: str, out: Path, data: Path | None) -> None:
+    from ..eval.suite import SUITES
+    from ..eval.suite import export_suite as run
+
+    if data is not None:
+        raise ConfigError("--suite", "a suite is simulated from its own spec; give --suite or --data, not both")
+    if name not in SUITES:
+        raise ConfigError("--suite", f"unknown suite {name!r}; the suites are {', '.join(SUITES)}")
+    doc = run(name, out, progress=True)
+    typer.echo(f"exported suite {name} (format {doc['format']}): " + ", ".join(
+        f"{split} {n} items" for split, n in doc["splits"].items()) + f" to {out}")
 
 
 def score(

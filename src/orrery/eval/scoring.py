@@ -14,7 +14,9 @@ import numpy as np
 
 from ..data.camera import Camera
 from ..data.objects import StaticSpec
-from ..sim.parse import background_image, parse_objects
+from ..sim.parse import Tracks, background_image, parse_objects
+from ..sim.robust import concat_tracks, parse_video
+from . import metrics_energy as en
 from . import metrics_events as ev
 from . import metrics_image as im
 from . import metrics_motion as mo
@@ -56,9 +58,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("momentum_change_error", "rel", False, "lower", "tracks", ev.momentum_change_error, trivial=True,
            needs=COLLISIONS),
     Metric("energy_change_error", "rel", False, "lower", "tracks", ev.energy_change_error, needs=COLLISIONS),
-    Metric("energy_gain", "rel", False, "target", "tracks", ev.energy_gain, trivial=True,  # signed: 0 is right
+    Metric("energy_gain", "rel", False, "target", "tracks", en.energy_gain, trivial=True,  # signed: 0 is right
            truth=lambda meta: 0.0),
-    Metric("energy_flag", "0/1", False, "lower", "tracks", ev.energy_flag, trivial=True),
+    Metric("energy_flag", "0/1", False, "lower", "tracks", en.energy_flag, trivial=True),
     Metric("restitution_error", "", False, "lower", "tracks", ev.restitution_error, needs=COLLISIONS),
     Metric("collision_timing_error", "frames", False, "lower", "tracks", ev.collision_timing_error,
            needs=COLLISIONS),
@@ -82,6 +84,20 @@ METRICS: tuple[Metric, ...] = (
 METRIC_BY_NAME = {m.name: m for m in METRICS}
 
 
+def parse_prediction(meta: dict, context: np.ndarray, pred: np.ndarray, camera: Camera, background: np.ndarray,
+                     start: int, keep_weights: bool = False) -> Tracks:
+    """Tracks of the context (the dataset's own frames: the renderer's inverse reads them) followed
+    by the prediction, which may come from anywhere: it is parsed with `parse_video` (its colours
+    calibrated on itself, with the scene's colours as the prior; rims, flicker and fragments
+    dropped)."""
+    fps = float(meta["fps"])
+    ctx = parse_objects(context, camera, background, fps=fps, keep_weights=keep_weights, start=start,
+                        future=len(context))
+    expected = [int(o["colour_id"]) for o in meta.get("objects", [])]
+    fut = parse_video(pred, camera, background, expected=expected, fps=fps, keep_weights=keep_weights)
+    return concat_tracks(ctx, fut)
+
+
 def score_clip(meta: dict, context: np.ndarray, pred: np.ndarray, truth: np.ndarray, start: int,
                masks: np.ndarray | None = None) -> list[dict]:
     """Score one prediction.
@@ -103,7 +119,6 @@ def score_clip(meta: dict, context: np.ndarray, pred: np.ndarray, truth: np.ndar
         else:
             rows.extend({"metric": name, "step": i, "value": float(v)} for i, v in enumerate(np.asarray(value)))
 
-    seq = np.concatenate([context, pred], axis=0)
     first = np.concatenate([context[-1:], pred], axis=0)
     first_true = np.concatenate([context[-1:], truth], axis=0)
     for m in METRICS:
@@ -113,8 +128,7 @@ def score_clip(meta: dict, context: np.ndarray, pred: np.ndarray, truth: np.ndar
         return rows
     camera = Camera.from_dict(meta["camera"]).resized(size)
     bg = background_image(camera, [StaticSpec.from_dict(s) for s in meta.get("statics", [])])
-    ptr = parse_objects(seq, camera, bg, fps=float(meta["fps"]), keep_weights=masks is not None,
-                        start=start, future=tc)
+    ptr = parse_prediction(meta, context, pred, camera, bg, start, keep_weights=masks is not None)
     try:
         ttr = true_tracks(meta, start, start + tc + h, size, masks, future=tc)
     except NoGroundTruth:

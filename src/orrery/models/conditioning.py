@@ -163,6 +163,9 @@ class FrameRollout(WorldModel):
     action_dim: int = 0  # action values per video frame
     batch_size: int = 32
     inputs: dict | None = None  # the run's record of its training data (frame_size, fps, ...), if any
+    guide_candidates: int = 1  # physics-guided sampling (models.guide): futures drawn per chunk
+    guide_chunk: int = 1  # frames per guided chunk
+    guide_log: list | None = None  # the last guided rollout's chunks (candidates, scores, choice)
 
     def __init__(self, seed: int = 0, device: str | torch.device = "cpu", batch_size: int = 32):
         self.seed = seed
@@ -173,6 +176,11 @@ class FrameRollout(WorldModel):
     def latent_context(self) -> int:
         """States a step sees: the padded context's latent frames (Tc when s_t = 1)."""
         return latent_context(self.context_frames, self.time_factor)
+
+    def set_guide(self, cfg) -> None:
+        """Take the guided-sampling settings (`models.guide.GuideSettings`) of a model config."""
+        self.guide_candidates = int(getattr(cfg, "guide_candidates", 1))
+        self.guide_chunk = int(getattr(cfg, "guide_chunk", 1))
 
     # the family's pieces
     def check_frames(self, context: np.ndarray) -> None:
@@ -208,7 +216,8 @@ class FrameRollout(WorldModel):
             idx = list(range(s, min(b, s + self.batch_size)))
             texts = None if cond.text is None else [cond.text[j] for j in idx]
             acts = None if actions is None else actions[idx].to(self.device)
-            out[idx] = self._rollout_items(context[idx], horizon, acts, texts, noise.subset(idx))
+            lays = None if cond.layouts is None else [cond.layouts[j] for j in idx]
+            out[idx] = self._rollout_items(context[idx], horizon, acts, texts, noise.subset(idx), lays)
         return out
 
     def _padded(self, context: np.ndarray) -> tuple[np.ndarray, int]:
@@ -220,19 +229,30 @@ class FrameRollout(WorldModel):
         return ctx, n_pad
 
     def _rollout_items(self, context: np.ndarray, horizon: int, actions: torch.Tensor | None,
-                       texts: list[str] | None, noise: ItemNoise) -> np.ndarray:
+                       texts: list[str] | None, noise: ItemNoise, layouts: list | None = None) -> np.ndarray:
         lc, s_t = self.latent_context, self.time_factor
         ctx, n_pad = self._padded(context)
         need, steps = ctx.shape[1], chunks_for(horizon, s_t)
+        guided = self.guide_candidates > 1
+        self.guide_log = [] if guided else None
+        chunk = max(1, -(-self.guide_chunk // s_t)) if guided else 1  # predicted states per guided chunk
         with torch.no_grad():
             states = self.encode(ctx)
             # padded position p is rollout frame p + n_in - Tp (the rollout's own numbering)
             lat = None if actions is None else latent_actions(actions, context.shape[1] - need, n_pad,
                                                               lc + steps, s_t)
-            for h in range(steps):
-                rows = None if lat is None else action_rows(lat, lc + h, lc)
-                nxt = self.step(states[:, -lc:], rows, texts, noise)
-                states = torch.cat([states, nxt[:, None]], dim=1)
+            h = 0
+            while h < steps:
+                k = min(chunk, steps - h)
+                draws = [self._steps(states, h, k, lat, texts, noise)
+                         for _ in range(self.guide_candidates if guided else 1)]
+                if guided:
+                    best = self._choose(states, draws, n_pad, layouts)
+                    new = torch.stack([draws[c][b] for b, c in enumerate(best)])
+                else:
+                    new = draws[0]
+                states = torch.cat([states, new], dim=1)
+                h += k
             frames = self.decode(states)
         return frames[:, need:need + horizon]
 
@@ -255,3 +275,23 @@ class FrameRollout(WorldModel):
             out = [self.step(states[:, j - lc:j], None if lat is None else action_rows(lat, j, lc), cond.text,
                              noise) for j in range(lc, states.shape[1])]
         return torch.stack(out, dim=1)
+
+    def _steps(self, states: torch.Tensor, h0: int, k: int, lat: torch.Tensor | None, texts: list[str] | None,
+               noise: ItemNoise) -> torch.Tensor:
+        """k next states [B, k, ...] after `states`, the first being predicted state h0."""
+        lc = self.latent_context
+        out = states
+        for h in range(h0, h0 + k):
+            rows = None if lat is None else action_rows(lat, lc + h, lc)
+            out = torch.cat([out, self.step(out[:, -lc:], rows, texts, noise)[:, None]], dim=1)
+        return out[:, states.shape[1]:]
+
+    def _choose(self, states: torch.Tensor, draws: list[torch.Tensor], n_pad: int, layouts: list | None) -> list[int]:
+        """Per item, the candidate chunk the physics verifier scores lowest (models.guide)."""
+        from .guide import choose
+
+        k = draws[0].shape[1] * self.time_factor
+        frames = np.stack([self.decode(torch.cat([states, d], dim=1))[:, n_pad:] for d in draws])  # [N, B, T, ...]
+        best, scores = choose(frames, layouts, fps=15.0)
+        self.guide_log.append({"frames": frames[:, :, -k:], "scores": scores, "chosen": best})
+        return best.tolist()

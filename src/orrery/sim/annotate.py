@@ -4,7 +4,8 @@
 states, events, scenario, params, n_frames, fps).
 
 Captions: each scenario's three templates (what moves and how, by which law), each followed by a
-different sentence on what the bodies hit and how often, all filled from the ground truth.
+different sentence on what the bodies hit and how often, all filled from the ground truth; then one
+sentence per quantity the clip states (`sim.stated`: restitution, gravity, speed, which is heavier).
 
 QA in the CLEVRER style, every item {question, answer, kind, family}:
 - descriptive: counts, colours, shapes, and existence questions asked in yes/no pairs;
@@ -248,4 +249,8 @@ def annotate(meta: dict, rng: np.random.Generator) -> tuple[list[str], list[dict
     episodes = contact_episodes(meta.get("events", []))
     captions = captions_for(meta, templates)
     qa = _descriptive(meta, rng) + _predictive(meta, episodes, rng)
-    return captions, qa
+    # sentences stating measurable quantities (restitution, gravity, speed, which is heavier) come
+    # last, drawn after the questions so that the questions stay what they were
+    from .stated import stated_captions
+
+    return captions + stated_captions(meta, rng), qa

@@ -218,6 +218,23 @@ def _unmix_pairs(wflat: np.ndarray, d: np.ndarray, u: np.ndarray, alpha: np.ndar
     wflat[rows, choice[:, 1]] = amounts[:, 1]
 
 
+def check_inputs(frames: np.ndarray, camera: Camera, palette: np.ndarray | None) -> tuple[Camera, np.ndarray]:
+    """Validate frames uint8 [T, S, S, 3] and a palette [K, 3]; returns (the camera at the frames'
+    size, the palette as uint8)."""
+    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
+        got = f"{getattr(frames, 'dtype', type(frames).__name__)} {list(getattr(frames, 'shape', []))}"
+        raise ValueError(f"frames: expected uint8 [T, H, W, 3], got {got}")
+    h, w = frames.shape[1:3]
+    if h != w:
+        raise ValueError(f"frames: the camera is square, got {h}x{w} frames")
+    if camera.size != h:
+        camera = camera.resized(h)
+    pal = palette_array() if palette is None else np.asarray(palette, dtype=np.uint8)
+    if pal.ndim != 2 or pal.shape[1] != 3:
+        raise ValueError(f"palette: expected [K, 3] RGB rows, got {list(pal.shape)}")
+    return camera, pal
+
+
 def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | None = None,
                   colour_ids=None, fps: float = 0.0, keep_weights: bool = False, start: int = 0,
                   future: int = 0, palette: np.ndarray | None = None) -> Tracks:
@@ -227,20 +244,17 @@ def parse_objects(frames: np.ndarray, camera: Camera, background: np.ndarray | N
     static scene under the objects (see `background_image`), black by default; `palette` uint8
     [K, 3] (row = colour id) defaults to `sim.palette.PALETTE`.
     """
-    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
-        got = f"{getattr(frames, 'dtype', type(frames).__name__)} {list(getattr(frames, 'shape', []))}"
-        raise ValueError(f"frames: expected uint8 [T, H, W, 3], got {got}")
-    t, h, w, _ = frames.shape
-    if h != w:
-        raise ValueError(f"frames: the camera is square, got {h}x{w} frames")
-    if camera.size != h:
-        camera = camera.resized(h)
-    pal = palette_array() if palette is None else np.asarray(palette, dtype=np.uint8)
-    if pal.ndim != 2 or pal.shape[1] != 3:
-        raise ValueError(f"palette: expected [K, 3] RGB rows, got {list(pal.shape)}")
+    camera, pal = check_inputs(frames, camera, palette)
     ids = np.arange(len(pal)) if colour_ids is None else np.asarray(list(colour_ids), dtype=np.int64)
     weights, core = coverage(frames, background, pal)
-    weights, core = weights[..., ids], core[..., ids]  # [T, H, W, K]
+    return measure(frames, weights[..., ids], core[..., ids], ids, camera, fps, keep_weights, start, future)
+
+
+def measure(frames: np.ndarray, weights: np.ndarray, core: np.ndarray, ids: np.ndarray, camera: Camera,
+            fps: float = 0.0, keep_weights: bool = False, start: int = 0, future: int = 0) -> Tracks:
+    """Tracks from coverage maps: weights float32 [T, H, W, K] and core bool [T, H, W, K] of the
+    palette colours `ids` [K] over frames uint8 [T, H, W, 3] (whose size the camera has)."""
+    t, h, w, _ = frames.shape
     k = len(ids)
 
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)  # pixel centres

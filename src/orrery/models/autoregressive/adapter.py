@@ -20,6 +20,7 @@ class ARRollout(FrameRollout):
         self.name = "autoregressive"
         self.context_frames = net.cfg.context
         self.time_factor = check_time_factor(net.cfg.time_factor, tokenizer)
+        self.set_guide(net.cfg)
         self.action_dim = net.cfg.gpt.action_dim // self.time_factor
 
     def check_frames(self, context: np.ndarray) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ...config import Config
 from ..chunks import latent_context
+from ..guide import GuideSettings
 from ..nets.gpt import GPTConfig
 
 
-class ARModelConfig(Config):
+class ARModelConfig(GuideSettings):
     context: int = Field(4, ge=1, description="Tc video frames in (token frames when time_factor is 1)")
     time_factor: int = Field(1, ge=1, description="video frames per token frame (the tokenizer's s_t); set "
                                                   "from the tokenizer")

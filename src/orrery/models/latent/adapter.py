@@ -31,6 +31,7 @@ class LatentRollout(FrameRollout):
         self.name = "latent"
         self.context_frames = net.cfg.context
         self.time_factor = check_time_factor(net.cfg.time_factor, tokenizer)
+        self.set_guide(net.cfg)
         self.action_dim = net.cfg.action_dim // self.time_factor
 
     def check_frames(self, context: np.ndarray) -> None:

@@ -7,12 +7,13 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ...config import Config, ConfigError
+from ...config import ConfigError
 from ..chunks import latent_context
 from ..diffusion.denoiser import DenoiserConfig
+from ..guide import GuideSettings
 
 
-class LatentModelConfig(Config):
+class LatentModelConfig(GuideSettings):
     context: int = Field(4, ge=1, description="Tc video frames in (latent frames when time_factor is 1)")
     time_factor: int = Field(1, ge=1, description="video frames per latent frame (the tokenizer's s_t); "
                                                   "set from the tokenizer")

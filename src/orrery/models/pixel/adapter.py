@@ -18,6 +18,7 @@ class PixelRollout(FrameRollout):
         self.net = net.eval().to(self.device)
         self.name = name
         self.context_frames = net.cfg.context
+        self.set_guide(net.cfg)
         self.action_dim = net.cfg.action_dim
 
     def check_frames(self, context: np.ndarray) -> None:

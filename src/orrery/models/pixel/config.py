@@ -11,11 +11,12 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ...config import Config, ConfigError
+from ...config import ConfigError
 from ..diffusion.denoiser import DenoiserConfig
+from ..guide import GuideSettings
 
 
-class MeanConfig(Config):
+class MeanConfig(GuideSettings):
     """The last Tc frames (stacked as channels), actions and text -> the next frame's mean."""
 
     context: int = Field(4, ge=1, description="Tc frames in")

@@ -135,15 +135,8 @@ def decode_video(data: bytes, name: str | Path = "video", *, first: int | None =
         raise ValueError("decode_video: give `first` or `last`, not both")
     keep = first if first is not None else last
     deadline = time.monotonic() + timeout_s
-    try:
-        container = av.open(io.BytesIO(data))
-    except (av.error.FFmpegError, ValueError, OSError) as e:
-        raise ValueError(f"{name}: not a video ({_reason(e)})") from None
+    container, stream = _open(data, name)
     with container:
-        if not container.streams.video:
-            what = "audio only" if container.streams.audio else "no stream of any kind"
-            raise ValueError(f"{name}: no video stream ({what})")
-        stream = container.streams.video[0]
         w, h = stream.codec_context.width, stream.codec_context.height
         if w * h > max_pixels:
             raise ValueError(f"{name}: frames of {w}x{h} pixels, more than the {max_pixels} allowed")
@@ -221,15 +214,8 @@ def _pixels(frame: av.VideoFrame, mode: str) -> np.ndarray:
 def probe_video(data: bytes, name: str | Path = "video") -> dict:
     """The video stream's header, before any decoding: {width, height, fps}. One ValueError naming
     `name` when there is no video stream (audio only, garbage)."""
-    try:
-        container = av.open(io.BytesIO(data))
-    except (av.error.FFmpegError, ValueError, OSError) as e:
-        raise ValueError(f"{name}: not a video ({_reason(e)})") from None
+    container, stream = _open(data, name)
     with container:
-        if not container.streams.video:
-            what = "audio only" if container.streams.audio else "no stream of any kind"
-            raise ValueError(f"{name}: no video stream ({what})")
-        stream = container.streams.video[0]
         return {"width": int(stream.codec_context.width), "height": int(stream.codec_context.height),
                 "fps": float(stream.average_rate or stream.guessed_rate or 0.0)}
 
@@ -246,3 +232,16 @@ def decode_mp4(data: bytes | str | Path, max_frames: int | None = None, name: st
         name = name or data
         data = read_video_file(data)
     return decode_video(bytes(data), name or "video", first=max_frames)
+
+
+def _open(data: bytes, name: str | Path):
+    """(container, its first video stream); one ValueError naming `name` for anything else."""
+    try:
+        container = av.open(io.BytesIO(data))
+    except (av.error.FFmpegError, ValueError, OSError) as e:
+        raise ValueError(f"{name}: not a video ({_reason(e)})") from None
+    if not container.streams.video:
+        what = "audio only" if container.streams.audio else "no stream of any kind"
+        container.close()
+        raise ValueError(f"{name}: no video stream ({what})")
+    return container, container.streams.video[0]

@@ -207,9 +207,14 @@ def _prepare(out: Path, spec: EngineSpec) -> None:
     text = dump_engine_spec(spec)
     existing = out / "engine.yaml"
     if existing.exists():
-        if existing.read_text() != text:
-            from ..config import ConfigError
+        from ..config import ConfigError, load_yaml, validate
 
+        # compared as specs, not text: a field added since (with its default) is no difference
+        try:
+            before = validate(EngineSpec, load_yaml(existing, "engine spec")).model_dump(mode="json")
+        except ConfigError:
+            before = None
+        if before != spec.model_dump(mode="json"):
             raise ConfigError(str(out), "this folder holds an engine run of a different spec; use another --out")
         return
     out.mkdir(parents=True, exist_ok=True)

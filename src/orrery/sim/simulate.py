@@ -186,13 +186,24 @@ def run_shard(task: ShardTask) -> dict:
     return sidecar
 
 
+def _same_spec(path: Path, spec: Spec) -> bool:
+    """Whether a dataset's spec.yaml is `spec` once read and completed with today's defaults (a
+    field added since, at its default, is no difference)."""
+    from ..config import load_yaml
+
+    try:
+        return parse_spec(load_yaml(path, "spec"))[0].model_dump(mode="json") == spec.model_dump(mode="json")
+    except ConfigError:
+        return False
+
+
 def prepare_out(spec: Spec, out: Path) -> None:
     """Create the dataset folder, or check that an existing one was made by the same spec. Call it
     holding the folder's lock: it removes the temporaries a killed run left."""
     text = dump_spec(spec)
     existing = out / "spec.yaml"
     if existing.exists():
-        if existing.read_text() != text:
+        if existing.read_text() != text and not _same_spec(existing, spec):
             raise ConfigError(str(out), "this folder holds a dataset made by a different spec; "
                             "use another --out, or delete the folder to start again")
     else:

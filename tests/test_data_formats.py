@@ -118,3 +118,20 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert target.read_text() == "whole"
     (tmp_path / ".y.abc.tmp").write_text("left by a kill")
     assert clean_temporaries(tmp_path) == 1
+
+
+def test_json_bytes_are_those_of_the_standard_library():
+    """json_bytes (orjson) writes exactly what json.dumps(sort_keys, compact) writes for ASCII
+    records (every simulated one), so clips made before and after the switch are byte-identical;
+    other text is written as UTF-8 rather than \\u escapes, the same JSON value."""
+    import json
+
+    from orrery.data.shards import json_bytes
+    from orrery.eval.synthetic import scene
+
+    _, _, meta = scene(32, 16, seed=3)
+    record = {**meta, "floats": [0.1, 1e-300, 123456789.123, -0.0, 1.0, 2.5e20], "none": None,
+              "nested": {"b": [1, 2], "a": {"z": True, "y": False}}}
+    assert json_bytes(record) == json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+    text = {"caption": "é ✓"}
+    assert json.loads(json_bytes(text)) == text

@@ -106,6 +106,7 @@ def test_engine_runs_rounds_with_provenance_and_reports(engine_run):
     assert "Provenance (data engine)" in sheet and "| acquired | 2 | targeted | 3 |" in sheet
     report = (out / "report.html").read_text()
     assert report.count("data:image/png;base64,") >= 2 and "Equal compute" in report
+    assert "batch size 4," in report  # the number, read from the runs' config, not "the same"
     assert "clips to reach uniform's final weak-cell error" in output
     h = headline(results)
     assert h["clips_control"] == 6 and len(h["ratios"]) == 1
@@ -177,3 +178,21 @@ def test_ray_simulates_byte_identical_data(tmp_path):
     assert tars and tars == sorted(p.name for p in (b / "shards").glob("*.tar"))
     for name in tars:
         assert (a / "shards" / name).read_bytes() == (b / "shards" / name).read_bytes()
+
+
+def test_scale_trains_each_size_and_fits_a_power_law(tmp_path):
+    """`engine scale` at smoke size: every (size, seed) is trained and measured in and out of the
+    start distribution; the fit and the scaling plot come from scale.json."""
+    from orrery.engine.report import scaling_plot
+
+    (tmp_path / "engine.yaml").write_text(yaml.safe_dump(SMOKE))
+    res = CliRunner().invoke(app, ["engine", "scale", str(tmp_path / "engine.yaml"), "--out", str(tmp_path / "o"),
+                                   "--sizes", "2,4", "--seeds", "0", "--steps", "2", "--points", "2"])
+    assert res.exit_code == 0, res.output
+    sc = json.loads((tmp_path / "o" / "scale.json").read_text())
+    assert sorted(r["size"] for r in sc["runs"]) == [2, 4]
+    for r in sc["runs"]:
+        assert [p["step"] for p in r["points"]] == [1, 2]
+        assert all(np.isfinite(p["id"]) and np.isfinite(p["ood"]) for p in r["points"])
+    assert set(sc["fit"]) == {"id", "ood"} and all(np.isfinite(v["b"]) for v in sc["fit"].values())
+    assert scaling_plot(sc).startswith("data:image/png;base64,")

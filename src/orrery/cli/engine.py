@@ -16,7 +16,8 @@ def run(
     workers: int = typer.Option(1, "--workers", min=1, help="parallel simulate tasks"),
     executor: str = typer.Option("local", "--executor", help="local | ray"),
     ray_address: str = typer.Option(None, "--ray-address", help="address of a running Ray cluster"),
-    progress: bool = typer.Option(False, "--progress/--no-progress", help="training progress bars"),
+    progress: bool = typer.Option(True, "--progress/--no-progress",
+                                  help="training progress (bars on a terminal, log lines otherwise)"),
     quiet: bool = QUIET,
 ) -> None:
     """Find where the model breaks, simulate exactly there, retrain; every arm at equal compute.

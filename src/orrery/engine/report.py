@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from ..data.atomic import write_text
 from ..report.html import CSS, data_uri, format_number
@@ -138,6 +139,16 @@ def _headline_html(h: dict) -> str:
             f"</tr>{rows}</table>")
 
 
+def _batch_size(folder: Path, seed: str) -> str:
+    """The batch size the starting model trained with (every run of the engine uses the same preset
+    and settings), read from its saved config; "the preset's" when that run is not on disk."""
+    path = folder / f"seed-{seed}" / "start" / "run" / "config.yaml"
+    if not path.exists():
+        return "the preset's"
+    cfg = yaml.safe_load(path.read_text()) or {}
+    return str(cfg.get("train", {}).get("batch_size", "the preset's"))
+
+
 def write_engine_report(folder: str | Path) -> Path:
     folder = Path(folder)
     if not (folder / "results.json").exists():
@@ -151,8 +162,8 @@ def write_engine_report(folder: str | Path) -> Path:
     compute = (f"Equal compute in every arm: model <code>{html.escape(m['family'])}</code> preset "
                f"<code>{html.escape(m['preset'])}</code> (settings {html.escape(', '.join(m['sets']) or 'none')}); "
                f"starting model {spec['train']['start_steps']} steps, then {spec['train']['steps']} steps per round "
-               f"({'from the previous round' if spec['train']['init'] == 'previous' else 'from scratch'}); the same "
-               f"batch size, seeds {spec['seeds']}, and {spec['clips_per_round']} clips per round for every arm. "
+               f"({'from the previous round' if spec['train']['init'] == 'previous' else 'from scratch'}); "
+               f"batch size {_batch_size(folder, seed0)}, seeds {spec['seeds']}, and {spec['clips_per_round']} clips per round for every arm. "
                "Arms share each seed's starting data and model.")
     scale = ""
     if (folder / "scale.json").exists():

@@ -15,20 +15,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from orrery.models.base import Condition
 from orrery.models.registry import load_world_model
 
 FIXTURES = Path(__file__).parent / "data" / "legacy"
 CASES = {"hybrid": "pixel:hybrid", "deterministic": "deterministic", "latent": "latent", "ar": "autoregressive"}
+DTYPES = {"F32": torch.float32, "I64": torch.int64, "BOOL": torch.bool}  # safetensors' names in the fixtures
 
 
 def _tensors(spec: list, seed: int) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     out = {}
     for name, shape, dtype in spec:
-        dt = getattr(torch, {"F32": "float32", "I64": "int64", "BOOL": "bool"}.get(dtype, dtype.lower()))
+        dt = DTYPES[dtype]  # a dtype not listed is a KeyError naming it: add it here
         if dt.is_floating_point:
             out[name] = 0.02 * torch.randn(shape, generator=g).to(dt)
         else:
@@ -66,8 +67,6 @@ def test_a_run_written_before_the_families_split_loads_and_rolls_out(name, tmp_p
 def test_a_legacy_run_with_a_missing_weight_names_the_file(tmp_path):
     run = _rebuild("deterministic", tmp_path)
     path = run / "checkpoints" / "step-2.safetensors"
-    from safetensors.torch import load_file
-
     tensors = load_file(str(path))
     tensors.pop(next(k for k in tensors if k.startswith("ema.")))
     save_file(tensors, str(path))

@@ -12,8 +12,8 @@ import math
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from ..config import load_yaml
 from ..data.atomic import write_text
 from ..report.html import CSS, data_uri, format_number
 from .acquire import failure_score
@@ -141,12 +141,12 @@ def _headline_html(h: dict) -> str:
 
 def _batch_size(folder: Path, seed: str) -> str:
     """The batch size the starting model trained with (every run of the engine uses the same preset
-    and settings), read from its saved config; "the preset's" when that run is not on disk."""
+    and settings), read from its saved config; said to be unknown when that run is not on disk."""
     path = folder / f"seed-{seed}" / "start" / "run" / "config.yaml"
     if not path.exists():
-        return "the preset's"
-    cfg = yaml.safe_load(path.read_text()) or {}
-    return str(cfg.get("train", {}).get("batch_size", "the preset's"))
+        return "unknown (the starting run's config.yaml is missing)"
+    cfg = load_yaml(path, "run config") or {}
+    return str(cfg.get("train", {}).get("batch_size", "unknown (not in the starting run's config)"))
 
 
 def write_engine_report(folder: str | Path) -> Path:

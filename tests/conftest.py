@@ -8,6 +8,19 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 import pytest  # noqa: E402
 
+
+@pytest.fixture(autouse=True)
+def _torch_threads_are_left_as_found():
+    """A test (or the code it calls inline) that changes torch's thread count changes how every later
+    test in the same worker rounds its sums: the bit-identical-checkpoint test failed that way. Fail
+    the test that leaks, not the one that happens to run next."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    after = torch.get_num_threads()
+    assert after == before, f"torch thread count changed from {before} to {after} by this test and not restored"
+
 # The smallest pixel world model that trains in about a second: what the hardening tests roll out.
 TINY_NET = ["model.channels=[8,8]", "model.residual_channels=[8,8]", "model.cond_dim=16", "model.text_dim=16",
             "train.batch_size=2", "train.val_every=0", "train.log_every=1"]

@@ -39,12 +39,22 @@ def scale_task(job: dict) -> dict:
     executor worker; inputs and outputs are plain data."""
     import torch
 
+    # Inline (one worker) this runs in the caller's process: give its thread count back afterwards,
+    # or every later torch call there would run (and round) differently.
+    before = torch.get_num_threads()
+    torch.set_num_threads(job["threads"])
+    try:
+        return _scale_task(job)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _scale_task(job: dict) -> dict:
     from ..checkpoint import list_checkpoints
     from ..eval.evaluate import evaluate
     from ..models.registry import load_world_model
     from .stats import clip_errors
 
-    torch.set_num_threads(job["threads"])
     spec, world = parse_engine_spec(job["spec"])
     eng = Engine(spec, world, Path(job["out"]), progress=False)
     root = Path(job["out"]) / "scale" / f"n{job['size']:05d}-s{job['seed']}"

@@ -25,6 +25,7 @@ import argparse
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,8 +66,6 @@ def run(cmd: list[str], src: Path, log: Path) -> None:
 
 def old_captions(old_data: Path, new_data: Path, out: Path) -> None:
     """A copy of new_data whose clip records hold old_data's captions (everything else as is)."""
-    import shutil
-
     if (out / "manifest.parquet").exists():
         return
     caps = {}

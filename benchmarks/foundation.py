@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from orrery.checkpoint import latest_checkpoint
+from orrery.data.progress import configure_logging
 from orrery.eval.evaluate import evaluate
 from orrery.recipes.world import resolve_world_config, train_world
 from orrery.sim.simulate import simulate
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--horizon", type=int, default=12)
     p.add_argument("--smoke", action="store_true")
     a = p.parse_args(argv)
+    configure_logging()  # progress lines on stderr when the output is a log file, as the CLI does
     if a.smoke:
         spec, a.preset, a.sets = SMOKE["spec"], "tiny", SMOKE["sets"] + a.sets
         a.context, a.horizon = SMOKE["context"], SMOKE["horizon"]

@@ -136,6 +136,26 @@ def test_a_smoke_plan_with_a_trained_model_runs_end_to_end(data, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in before} == before
 
 
+def test_episodes_planned_by_a_pool_of_workers_match_those_planned_inline(data, tmp_path):
+    """Episodes are independent tasks: two spawned workers give the records one process gives (but
+    for the time spent), and the parts they write resume like any others."""
+    def run(out, *more):
+        args = ["plan", "--model", "simulator", "--compare", "random", "--data", str(data), "--out", str(out),
+                "--episodes", "3", "--distances", "1", "--steps", "4", "--no-progress", *FAST, *more]
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 0, res.output
+        return {p.relative_to(out).as_posix(): json.loads(p.read_text()) for p in (out / "parts").rglob("0*.json")}
+
+    def untimed(records):
+        return {k: {f: v for f, v in r.items() if f not in ("planning_s", "seconds_per_action")}
+                for k, r in records.items()}
+
+    inline, pooled = run(tmp_path / "one"), run(tmp_path / "two", "--workers", "2")
+    assert len(inline) == 6 and untimed(pooled) == untimed(inline)
+    assert sorted(p.name for p in (tmp_path / "two" / "parts").rglob("*.npz")) == ["00000.npz", "00000.npz",
+                                                                                  "00001.npz", "00001.npz"]
+
+
 @pytest.mark.parametrize("args,message", [
     (["--model", "nowhere"], "--model nowhere: not a run folder"),
     (["--model", "simulator", "--distances", "1,far"], "--distances: '1,far'"),

@@ -112,10 +112,60 @@ def load_planner(name: str, context: int, population: int = 32) -> Planner:
     return Planner(name, wm, context, population)
 
 
+_LOADED: dict[tuple, Planner] = {}  # planners loaded in this process (a worker loads each once)
+
+
+def _planner(name: str, context: int, population: int) -> Planner:
+    key = (name, context, population)
+    if key not in _LOADED:
+        _LOADED[key] = load_planner(name, context, population)
+    return _LOADED[key]
+
+
+def plan_episode(task: dict) -> dict:
+    """One (planner, episode) task, run wherever the executor puts it: plan, write the record (and
+    the frames of an animated episode) under `folder`, return the record. A worker process uses
+    `threads` torch threads, so each worker of a pool holds one core's share."""
+    import torch
+
+    cfg: PlanConfig = task["cfg"]
+    ep: Episode = task["episode"]
+    before = torch.get_num_threads()
+    if task["threads"]:
+        torch.set_num_threads(task["threads"])
+    try:
+        planner = _planner(task["name"], cfg.context, cfg.planner.population)
+        record, frames = run_episode(ep, planner, cfg)
+    finally:
+        torch.set_num_threads(before)
+    folder = Path(task["folder"])
+    if ep.index < cfg.animate:
+        _save_frames(folder / f"{ep.index:05d}.npz", frames)
+    write_text(folder / f"{ep.index:05d}.json", json.dumps(record))
+    return record
+
+
+def _save_frames(path: Path, frames: dict) -> None:
+    """Atomic: a killed run leaves no half-written animation (written beside, then renamed)."""
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, **frames)
+    tmp.replace(path)
+
+
 def run_plans(model: str, data_dir, split: str, out, cfg: PlanConfig | None = None,
-              compare: tuple[str, ...] = BUILTIN, progress: bool = True, report: bool = True) -> dict:
-    """Run every planner on the same episodes; write out/summary.json (and report.html)."""
+              compare: tuple[str, ...] = BUILTIN, progress: bool = True, report: bool = True,
+              workers: int = 1, executor: str = "local", ray_address: str | None = None) -> dict:
+    """Run every planner on the same episodes; write out/summary.json (and report.html).
+
+    Episodes are independent tasks: with `workers` > 1 they run on a local process pool (or Ray),
+    each worker with its share of the cores (one thread each on a 2-core machine with 2 workers);
+    an episode's result does not depend on where it ran, except for the last bits of the model's
+    arithmetic when the thread count differs (as for training)."""
+    import os
+
     from ..data.dataset import ClipStore
+    from ..data.progress import Progress
+    from ..exec import TaskError, make_executor
 
     cfg = cfg or PlanConfig()
     for c in compare:
@@ -124,7 +174,7 @@ def run_plans(model: str, data_dir, split: str, out, cfg: PlanConfig | None = No
     store = ClipStore(data_dir, split, scenarios=["push"])
     metas = [store.clip(i, decode=False).meta for i in range(len(store))]
     names = [model, *[c for c in compare if c != model]]
-    planners = [load_planner(n, cfg.context, cfg.planner.population) for n in names]
+    planners = [_planner(n, cfg.context, cfg.planner.population) for n in names]  # refuses a bad model here
     start = max(p.context for p in planners) - 1
     episodes = make_episodes(metas, cfg.distances, cfg.episodes, cfg.seed, start, cfg.steps, cfg.tolerance,
                              cfg.max_speed)
@@ -136,24 +186,29 @@ def run_plans(model: str, data_dir, split: str, out, cfg: PlanConfig | None = No
     if (parts / "run.json").exists() and json.loads((parts / "run.json").read_text()) != stamp:
         raise ValueError(f"{out}: holds plans of another configuration ({parts / 'run.json'}); use another --out")
     write_text(parts / "run.json", json.dumps(stamp, indent=1))
-    from rich.progress import Progress
-
-    results: dict[str, list[dict]] = {}
-    with Progress(disable=not progress, transient=True) as bar:
-        for planner in planners:
-            task = bar.add_task(f"planning with {planner.name}", total=len(episodes))
-            folder = parts / _slug(planner.name)
-            folder.mkdir(exist_ok=True)
-            results[planner.name] = []
-            for ep in episodes:
-                done = folder / f"{ep.index:05d}.json"
-                if not done.exists():
-                    record, frames = run_episode(ep, planner, cfg)
-                    if ep.index < cfg.animate:
-                        np.savez_compressed(folder / f"{ep.index:05d}.npz", **frames)
-                    write_text(done, json.dumps(record))
-                results[planner.name].append(json.loads(done.read_text()))
-                bar.advance(task)
+    threads = 0 if workers <= 1 else max(1, (os.cpu_count() or 1) // workers)
+    tasks = []
+    for planner in planners:
+        folder = parts / _slug(planner.name)
+        folder.mkdir(exist_ok=True)
+        tasks += [{"name": planner.name, "episode": ep, "cfg": cfg, "folder": str(folder), "threads": threads}
+                  for ep in episodes if not (folder / f"{ep.index:05d}.json").exists()]
+    total = len(planners) * len(episodes)
+    bar = Progress("plan", total, total - len(tasks), progress, unit="episodes")
+    reached = {p.name: 0 for p in planners}
+    try:
+        with make_executor(executor, workers, ray_address) as ex:
+            for i, record in ex.map_unordered(plan_episode, tasks):
+                reached[tasks[i]["name"]] += bool(record["success"])
+                bar.advance(reached=" ".join(f"{Path(n).name}:{k}" for n, k in reached.items()))
+    except TaskError as e:
+        t = tasks[e.index]
+        raise RuntimeError(f"plan: {t['name']} on episode {t['episode'].index} ({t['episode'].key}) failed: "
+                           f"{type(e.cause).__name__}: {e.cause}") from e.cause
+    finally:
+        bar.close()
+    results = {p.name: [json.loads((parts / _slug(p.name) / f"{ep.index:05d}.json").read_text()) for ep in episodes]
+               for p in planners}
     from .summary import summarise
 
     summary = summarise(results, model, cfg, stamp)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import ConfigError
-from .common import CONFIG, PROGRESS, QUIET, SETS, option_sets
+from .common import CONFIG, PROGRESS, QUIET, SETS, check_executor, option_sets
 
 
 def plan(
@@ -22,6 +22,10 @@ def plan(
     steps: int = typer.Option(None, "--steps", help="T: commands per episode (default 45)"),
     compare: str = typer.Option("simulator,random", "--compare", help="planners run on the same episodes "
                                                                       "('' for none)"),
+    workers: int = typer.Option(1, "--workers", min=1, help="episodes planned in parallel (each worker gets "
+                                                             "its share of the cores)"),
+    executor: str = typer.Option("local", "--executor", help="local | ray"),
+    ray_address: str = typer.Option(None, "--ray-address", help="address of a running Ray cluster"),
     config: Path | None = CONFIG,
     set_: list[str] = SETS,
     progress: bool = PROGRESS,
@@ -37,11 +41,13 @@ def plan(
             dists = [float(x) for x in distances.split(",") if x.strip()]
         except ValueError:
             raise ConfigError("--distances", f"{distances!r}: expected metres like 1,2,3") from None
+    check_executor(executor)
     cfg = load(PlanConfig, config, [*option_sets(episodes=episodes, distances=dists, steps=steps), *set_])
     if not data.is_dir():
         raise ConfigError("--data", f"{data}: no such folder")
     names = tuple(c.strip() for c in compare.split(",") if c.strip())
-    s = run_plans(model, data, split, out, cfg, compare=names, progress=progress and not quiet)
+    s = run_plans(model, data, split, out, cfg, compare=names, progress=progress and not quiet,
+                  workers=workers, executor=executor, ray_address=ray_address)
     ds = list(next(iter(s["planners"].values()))["by_distance"])
     typer.echo(f"{'planner':<14}{'success':>9}" + "".join(f"{d + ' m':>8}" for d in ds) + f"{'s/action':>10}")
     for name, p in s["planners"].items():

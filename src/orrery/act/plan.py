@@ -112,14 +112,18 @@ def load_planner(name: str, context: int, population: int = 32) -> Planner:
     return Planner(name, wm, context, population)
 
 
-_LOADED: dict[tuple, Planner] = {}  # planners loaded in this process (a worker loads each once)
+_LOADED: dict[str, tuple[tuple, Planner]] = {}  # name -> (identity, planner) loaded in this process
 
 
 def _planner(name: str, context: int, population: int) -> Planner:
-    key = (name, context, population)
-    if key not in _LOADED:
-        _LOADED[key] = load_planner(name, context, population)
-    return _LOADED[key]
+    """A planner loaded once per process (a pool worker plans many episodes with it), loaded again
+    when its run folder has changed since (a retrained run is never planned with stale weights)."""
+    ident: tuple = (context, population)
+    if name not in BUILTIN and Path(name).is_dir():
+        ident += (max((f.stat().st_mtime_ns for f in Path(name).iterdir()), default=0),)
+    if name not in _LOADED or _LOADED[name][0] != ident:
+        _LOADED[name] = (ident, load_planner(name, context, population))
+    return _LOADED[name][1]
 
 
 def plan_episode(task: dict) -> dict:

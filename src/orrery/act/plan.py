@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import Field
 
 from ..config import Config
-from ..data.atomic import write_text
+from ..data.atomic import write_bytes, write_text
 from .cem import PlannerConfig, cem, model_imagine, observed, random_plan, shift
 from .episodes import Episode, TrueWorld, make_episodes
 
@@ -130,30 +130,18 @@ def plan_episode(task: dict) -> dict:
     """One (planner, episode) task, run wherever the executor puts it: plan, write the record (and
     the frames of an animated episode) under `folder`, return the record. A worker process uses
     `threads` torch threads, so each worker of a pool holds one core's share."""
-    import torch
+    from ..data.shards import npz_bytes
+    from ..exec import torch_threads
 
     cfg: PlanConfig = task["cfg"]
     ep: Episode = task["episode"]
-    before = torch.get_num_threads()
-    if task["threads"]:
-        torch.set_num_threads(task["threads"])
-    try:
-        planner = _planner(task["name"], cfg.context, cfg.planner.population)
-        record, frames = run_episode(ep, planner, cfg)
-    finally:
-        torch.set_num_threads(before)
+    with torch_threads(task["threads"]):
+        record, frames = run_episode(ep, _planner(task["name"], cfg.context, cfg.planner.population), cfg)
     folder = Path(task["folder"])
     if ep.index < cfg.animate:
-        _save_frames(folder / f"{ep.index:05d}.npz", frames)
+        write_bytes(folder / f"{ep.index:05d}.npz", npz_bytes(**frames))
     write_text(folder / f"{ep.index:05d}.json", json.dumps(record))
     return record
-
-
-def _save_frames(path: Path, frames: dict) -> None:
-    """Atomic: a killed run leaves no half-written animation (written beside, then renamed)."""
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, **frames)
-    tmp.replace(path)
 
 
 def run_plans(model: str, data_dir, split: str, out, cfg: PlanConfig | None = None,
@@ -165,11 +153,9 @@ def run_plans(model: str, data_dir, split: str, out, cfg: PlanConfig | None = No
     each worker with its share of the cores (one thread each on a 2-core machine with 2 workers);
     an episode's result does not depend on where it ran, except for the last bits of the model's
     arithmetic when the thread count differs (as for training)."""
-    import os
-
     from ..data.dataset import ClipStore
     from ..data.progress import Progress
-    from ..exec import TaskError, make_executor
+    from ..exec import TaskError, make_executor, share_of_cores
 
     cfg = cfg or PlanConfig()
     for c in compare:
@@ -190,7 +176,7 @@ def run_plans(model: str, data_dir, split: str, out, cfg: PlanConfig | None = No
     if (parts / "run.json").exists() and json.loads((parts / "run.json").read_text()) != stamp:
         raise ValueError(f"{out}: holds plans of another configuration ({parts / 'run.json'}); use another --out")
     write_text(parts / "run.json", json.dumps(stamp, indent=1))
-    threads = 0 if workers <= 1 else max(1, (os.cpu_count() or 1) // workers)
+    threads = 0 if workers <= 1 else share_of_cores(workers)  # one worker: the caller's threads
     tasks = []
     for planner in planners:
         folder = parts / _slug(planner.name)

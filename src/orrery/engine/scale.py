@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -37,16 +36,10 @@ def _inside_start(eng: Engine, scenario: str, params: dict) -> bool:
 def scale_task(job: dict) -> dict:
     """One (size, seed): simulate its training set, train, measure each checkpoint. Runs inside an
     executor worker; inputs and outputs are plain data."""
-    import torch
+    from ..exec import torch_threads
 
-    # Inline (one worker) this runs in the caller's process: give its thread count back afterwards,
-    # or every later torch call there would run (and round) differently.
-    before = torch.get_num_threads()
-    torch.set_num_threads(job["threads"])
-    try:
+    with torch_threads(job["threads"]):  # inline, this is the caller's process: its count comes back
         return _scale_task(job)
-    finally:
-        torch.set_num_threads(before)
 
 
 def _scale_task(job: dict) -> dict:
@@ -130,11 +123,11 @@ def _scale(spec, world, out: Path, sizes: list[int], seeds: list[int], steps: in
         batch = simulate_requests(reqs, out / "sets" / "scale-id-clips", "scale-id", spec, executor, workers,
                                   ray_address)
         compose(id_dir, [batch], eng.spec_yaml("scale-id"), "In-distribution test set of the scaling study.")
+    from ..exec import make_executor, share_of_cores
+
     jobs = [{"spec": spec.model_dump(mode="json"), "out": str(out), "size": n, "seed": s, "steps": steps,
              "points": points, "sets": {"id": str(id_dir), "ood": str(ood_dir)},
-             "threads": max(1, (os.cpu_count() or 1) // max(1, workers))} for n in sizes for s in seeds]
-    from ..exec import make_executor
-
+             "threads": share_of_cores(workers)} for n in sizes for s in seeds]
     results = [None] * len(jobs)
     with make_executor(executor, workers, ray_address) as ex:
         for i, res in ex.map_unordered(scale_task, jobs):

@@ -5,5 +5,7 @@ tasks finish. Callers must make results independent of completion order (write b
 is what keeps outputs byte-identical for any number of workers."""
 
 from .executors import Executor, InlineExecutor, ProcessExecutor, RayExecutor, TaskError, make_executor
+from .threads import share_of_cores, torch_threads
 
-__all__ = ["Executor", "InlineExecutor", "ProcessExecutor", "RayExecutor", "TaskError", "make_executor"]
+__all__ = ["Executor", "InlineExecutor", "ProcessExecutor", "RayExecutor", "TaskError", "make_executor", "share_of_cores",
+           "torch_threads"]

@@ -39,6 +39,7 @@ import yaml
 
 from orrery.checkpoint import latest_checkpoint
 from orrery.data.manifest import read_manifest, write_manifest
+from orrery.data.progress import configure_logging
 from orrery.eval.evaluate import evaluate
 from orrery.recipes.world import train_world
 from orrery.sim.simulate import simulate
@@ -69,9 +70,9 @@ def held_out_specs(spec: dict, law: str, n_max: int, n_test: int) -> tuple[dict,
     return pre, dict(spec, name=f"{spec['name']}-{law}", seed=spec.get("seed", 0) + 1, scenarios=[held])
 
 
-def make_data(spec: dict, out: Path, workers: int) -> Path:
+def make_data(spec: dict, out: Path, workers: int, progress: bool = False) -> Path:
     if not (out / "manifest.parquet").exists():
-        simulate(spec, out, workers=workers, progress=False)
+        simulate(spec, out, workers=workers, progress=progress)
     return out
 
 
@@ -94,17 +95,20 @@ def subset(src: Path, dst: Path, keys: list[str]) -> Path:
 
 
 def train(data: Path, run: Path, steps: int, seed: int, family: str, preset: str, sets: list[str],
-          init: Path | None = None) -> Path:
+          init: Path | None = None, progress: bool = False) -> Path:
     if latest_checkpoint(run) != steps:
+        if progress:
+            print(f"adaptation: training {run.name} ({steps} steps"
+                  + (f", from {init.name})" if init else ", from scratch)"), file=sys.stderr, flush=True)
         train_world(data, run, family, preset, sets=[*ALWAYS, *sets, f"train.steps={steps}", f"train.seed={seed}"],
-                    init=init, progress=False)
+                    init=init, progress=progress)
     return run
 
 
-def error(run: Path, data: Path, out: Path, context: int, horizon: int) -> float:
+def error(run: Path, data: Path, out: Path, context: int, horizon: int, progress: bool = False) -> float:
     """Position error (px, mean over the horizon and the test clips) of a run on `data`'s test split."""
     if not (out / "summary.json").exists():
-        evaluate(str(run), data, "test", out, progress=False, report=False, baselines=(), context=context,
+        evaluate(str(run), data, "test", out, progress=progress, report=False, baselines=(), context=context,
                  horizon=horizon)
     s = json.loads((out / "summary.json").read_text())
     return float(s["overall"][s["main"]]["position_error_px"])
@@ -126,12 +130,13 @@ def clips_to_match(ns: list[int], errors: list[float], target: float) -> float:
 def run_law(law: str, spec: dict, a, out: Path) -> dict:
     ns, scratch_ns = sorted(a.ns), sorted(set(a.ns) | set(a.scratch_ns))
     pre_spec, held_spec = held_out_specs(spec, law, max(scratch_ns), a.test)
-    pre_data = make_data(pre_spec, out / "data" / f"without-{law}", a.workers)
-    held = make_data(held_spec, out / "data" / law, a.workers)
+    pre_data = make_data(pre_spec, out / "data" / f"without-{law}", a.workers, a.progress)
+    held = make_data(held_spec, out / "data" / law, a.workers, a.progress)
     pre = train(pre_data, out / "runs" / f"pretrained-without-{law}", a.pretrain_steps, 0, a.family,
-                a.pretrain_preset, a.sets)
+                a.pretrain_preset, a.sets, progress=a.progress)
     ev = out / "eval" / law
-    result = {"zero_shot": error(pre, held, ev / "zero-shot", a.context, a.horizon), "post": {}, "scratch": {}}
+    result = {"zero_shot": error(pre, held, ev / "zero-shot", a.context, a.horizon, a.progress),
+              "post": {}, "scratch": {}}
     train_keys = sorted(r["key"] for r in read_manifest(held).to_pylist() if r["split"] == "train")
     for seed in a.seeds:
         order = [train_keys[i] for i in np.random.default_rng([seed, 7]).permutation(len(train_keys))]
@@ -141,8 +146,9 @@ def run_law(law: str, spec: dict, a, out: Path) -> dict:
             for arm, init in arms:
                 name = f"{law}-{arm}-n{n}-seed{seed}"
                 sets = a.sets + (a.post_sets if arm == "post" else [])
-                run = train(data, out / "runs" / name, a.steps, seed, a.family, "tiny", sets, init)
-                result[arm].setdefault(str(n), []).append(error(run, data, ev / name, a.context, a.horizon))
+                run = train(data, out / "runs" / name, a.steps, seed, a.family, "tiny", sets, init, a.progress)
+                result[arm].setdefault(str(n), []).append(error(run, data, ev / name, a.context, a.horizon,
+                                                                a.progress))
     scratch_curve = [float(np.mean(result["scratch"][str(n)])) for n in scratch_ns]
     result["match"] = {}
     for n in ns:
@@ -156,11 +162,10 @@ def table(results: dict) -> str:
     for law, r in results.items():
         lines.append(f"\nheld-out law: {law}  (pretrained on the others, zero-shot: {r['zero_shot']:.3f} px)")
         lines.append(f"{'n clips':>8}{'post-trained px':>20}{'from scratch px':>20}")
+        # mean ± sd over seeds; one seed has no spread to show, so its value stands alone
+        cell = lambda v: "–" if not v else f"{v[0]:.3f}" if len(v) == 1 else f"{np.mean(v):.3f} ± {np.std(v):.3f}"  # noqa: E731
         for n in sorted({int(k) for k in r["scratch"]}):
-            post = r["post"].get(str(n))
-            cell = f"{np.mean(post):.3f} ± {np.std(post):.3f}" if post else "–"
-            sc = r["scratch"][str(n)]
-            lines.append(f"{n:>8}{cell:>20}{f'{np.mean(sc):.3f} ± {np.std(sc):.3f}':>20}")
+            lines.append(f"{n:>8}{cell(r['post'].get(str(n))):>20}{cell(r['scratch'][str(n)]):>20}")
         for n, m in r["match"].items():
             known = sorted(int(k) for k in r["scratch"])
             said = (f"> {known[-1]}" if math.isinf(m) else f"<= {known[0]}" if m <= known[0]
@@ -199,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         for k in ("held", "ns", "scratch_ns", "seeds", "steps", "pretrain_steps", "test", "context", "horizon"):
             setattr(a, k, SMOKE[k])
         a.sets, a.pretrain_preset = SMOKE["sets"] + a.sets, "tiny"
+    a.progress = not a.smoke
+    if a.progress:
+        configure_logging()  # progress lines on stderr when the output is a log file, as the CLI does
     if len(a.held) < 2:
         print("warning: the issue asks for at least two held-out laws", file=sys.stderr)
     results = {law: run_law(law, spec, a, a.out) for law in a.held}

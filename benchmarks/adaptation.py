@@ -157,15 +157,18 @@ def run_law(law: str, spec: dict, a, out: Path) -> dict:
     return result
 
 
+def _cell(v: list[float] | None) -> str:
+    """Mean ± sd over seeds; one seed has no spread to show, so its value stands alone."""
+    return "–" if not v else f"{v[0]:.3f}" if len(v) == 1 else f"{np.mean(v):.3f} ± {np.std(v):.3f}"
+
+
 def table(results: dict) -> str:
     lines = []
     for law, r in results.items():
         lines.append(f"\nheld-out law: {law}  (pretrained on the others, zero-shot: {r['zero_shot']:.3f} px)")
         lines.append(f"{'n clips':>8}{'post-trained px':>20}{'from scratch px':>20}")
-        # mean ± sd over seeds; one seed has no spread to show, so its value stands alone
-        cell = lambda v: "–" if not v else f"{v[0]:.3f}" if len(v) == 1 else f"{np.mean(v):.3f} ± {np.std(v):.3f}"  # noqa: E731
         for n in sorted({int(k) for k in r["scratch"]}):
-            lines.append(f"{n:>8}{cell(r['post'].get(str(n))):>20}{cell(r['scratch'][str(n)]):>20}")
+            lines.append(f"{n:>8}{_cell(r['post'].get(str(n))):>20}{_cell(r['scratch'][str(n)]):>20}")
         for n, m in r["match"].items():
             known = sorted(int(k) for k in r["scratch"])
             said = (f"> {known[-1]}" if math.isinf(m) else f"<= {known[0]}" if m <= known[0]

@@ -10,12 +10,15 @@ For each held-out law L (default: bounce and push):
 3. train from scratch on more clips too (`--scratch-ns`, default 256, 512), so the from-scratch
    curve reaches further;
 4. measure every model's position error (px, mean over 12 predicted frames, the parser reading the
-   objects) on L's test clips, and the pretrained model's zero-shot error (n = 0).
+   objects) on L's test clips, the pretrained model's zero-shot error (n = 0), and on the same clips
+   constant velocity, copy-last and the floor (the clip's own frames re-parsed).
 
 Reported: error vs n for both arms (mean and spread over `--seeds`; a seed draws the n clips — the
 8 are inside the 32, inside the 128 — and seeds both trainings), and how many clips from scratch
 needs to match the post-trained model at n = 8 and 32 (the from-scratch curve interpolated in
-log n; "> N" when it never gets there). All runs share `model.action_dim=2`, so a model
+log n; "> N" when it never gets there). The table and `results.json` hold every run evaluated
+under `--out`, earlier invocations' too (a later call with fewer `--ns` or `--seeds` adds to the
+table, it does not shrink it). All runs share `model.action_dim=2`, so a model
 pretrained without push has the action input that post-training on push needs.
 
 Everything is resumable: datasets, runs and evaluations already on disk are not made again.
@@ -114,6 +117,27 @@ def error(run: Path, data: Path, out: Path, context: int, horizon: int, progress
     return float(s["overall"][s["main"]]["position_error_px"])
 
 
+def baselines(data: Path, out: Path, context: int, horizon: int, progress: bool = False) -> dict[str, float]:
+    """Constant velocity, copy-last and the floor on `data`'s test split (px), scored once."""
+    if not (out / "summary.json").exists():
+        evaluate("baseline:constant-velocity", data, "test", out, progress=progress, report=False,
+                 baselines=("copy-last",), context=context, horizon=horizon)
+    s = json.loads((out / "summary.json").read_text())
+    return {name.removeprefix("baseline:"): float(v["position_error_px"]) for name, v in s["overall"].items()
+            if name.startswith("baseline:") or name == "floor"}
+
+
+def gathered(ev: Path, law: str, arm: str) -> dict[str, dict[str, float]]:
+    """{n: {seed: error}} of every `arm` run of `law` evaluated under `ev`, whichever invocation ran it."""
+    found: dict[str, dict[str, float]] = {}
+    for summary in ev.glob(f"{law}-{arm}-n*-seed*/summary.json"):
+        n, seed = summary.parent.name.removeprefix(f"{law}-{arm}-n").split("-seed")
+        s = json.loads(summary.read_text())
+        found.setdefault(n, {})[seed] = float(s["overall"][s["main"]]["position_error_px"])
+    return {n: dict(sorted(found[n].items(), key=lambda kv: int(kv[0])))
+            for n in sorted(found, key=int)}
+
+
 def clips_to_match(ns: list[int], errors: list[float], target: float) -> float:
     """Clips the from-scratch curve (errors at ns, ascending) needs to reach `target`, interpolated
     linearly in log n between measured points; inf if it never does."""
@@ -136,7 +160,7 @@ def run_law(law: str, spec: dict, a, out: Path) -> dict:
                 a.pretrain_preset, a.sets, progress=a.progress)
     ev = out / "eval" / law
     result = {"zero_shot": error(pre, held, ev / "zero-shot", a.context, a.horizon, a.progress),
-              "post": {}, "scratch": {}}
+              "baselines": baselines(held, ev / "baselines", a.context, a.horizon, a.progress)}
     train_keys = sorted(r["key"] for r in read_manifest(held).to_pylist() if r["split"] == "train")
     for seed in a.seeds:
         order = [train_keys[i] for i in np.random.default_rng([seed, 7]).permutation(len(train_keys))]
@@ -147,14 +171,22 @@ def run_law(law: str, spec: dict, a, out: Path) -> dict:
                 name = f"{law}-{arm}-n{n}-seed{seed}"
                 sets = a.sets + (a.post_sets if arm == "post" else [])
                 run = train(data, out / "runs" / name, a.steps, seed, a.family, "tiny", sets, init, a.progress)
-                result[arm].setdefault(str(n), []).append(error(run, data, ev / name, a.context, a.horizon,
-                                                                a.progress))
-    scratch_curve = [float(np.mean(result["scratch"][str(n)])) for n in scratch_ns]
-    result["match"] = {}
-    for n in ns:
-        target = float(np.mean(result["post"][str(n)]))
-        result["match"][str(n)] = clips_to_match(scratch_ns, scratch_curve, target)
+                error(run, data, ev / name, a.context, a.horizon, a.progress)
+    # every evaluation under --out, this invocation's and earlier ones' ({n: {seed: px}})
+    result["seeds"] = {arm: gathered(ev, law, arm) for arm in ("post", "scratch")}
+    for arm in ("post", "scratch"):
+        result[arm] = {n: list(by_seed.values()) for n, by_seed in result["seeds"][arm].items()}
+    result["match"] = {n: matched(result["seeds"], n) for n in result["post"]}
     return result
+
+
+def matched(seeds: dict, n: str) -> float:
+    """Clips from scratch needs to match post-training on n, over the same seeds: those of the
+    post-trained runs at n, and the from-scratch points that have all of them."""
+    want = list(seeds["post"][n])
+    known = sorted(int(m) for m, by_seed in seeds["scratch"].items() if all(s in by_seed for s in want))
+    curve = [float(np.mean([seeds["scratch"][str(m)][s] for s in want])) for m in known]
+    return clips_to_match(known, curve, float(np.mean([seeds["post"][n][s] for s in want])))
 
 
 def _cell(v: list[float] | None) -> str:
@@ -162,18 +194,29 @@ def _cell(v: list[float] | None) -> str:
     return "–" if not v else f"{v[0]:.3f}" if len(v) == 1 else f"{np.mean(v):.3f} ± {np.std(v):.3f}"
 
 
+def _seeds(seeds: dict, n: str) -> str:
+    """The seeds behind a row: 'a/b' (post-trained/from scratch) when the arms differ."""
+    post, scratch = ",".join(seeds["post"].get(n, {})), ",".join(seeds["scratch"].get(n, {}))
+    return scratch if post in ("", scratch) else f"{post}/{scratch}"
+
+
 def table(results: dict) -> str:
     lines = []
     for law, r in results.items():
         lines.append(f"\nheld-out law: {law}  (pretrained on the others, zero-shot: {r['zero_shot']:.3f} px)")
-        lines.append(f"{'n clips':>8}{'post-trained px':>20}{'from scratch px':>20}")
+        lines.append("  on the same test clips: " + ", ".join(f"{k} {v:.3f}" for k, v in r["baselines"].items())
+                     + " px")
+        lines.append(f"{'n clips':>8}{'post-trained px':>20}{'from scratch px':>20}{'seeds':>12}")
         for n in sorted({int(k) for k in r["scratch"]}):
-            lines.append(f"{n:>8}{_cell(r['post'].get(str(n))):>20}{_cell(r['scratch'][str(n)]):>20}")
+            lines.append(f"{n:>8}{_cell(r['post'].get(str(n))):>20}{_cell(r['scratch'][str(n)]):>20}"
+                         f"{_seeds(r['seeds'], str(n)):>12}")
         for n, m in r["match"].items():
-            known = sorted(int(k) for k in r["scratch"])
+            known = sorted(int(k) for k, by_seed in r["seeds"]["scratch"].items()
+                           if all(s in by_seed for s in r["seeds"]["post"][n]))
             said = (f"> {known[-1]}" if math.isinf(m) else f"<= {known[0]}" if m <= known[0]
                     else f"{m:.0f} ({m / int(n):.1f}x)")
-            lines.append(f"  from scratch needs {said} clips to match post-training on {n}")
+            lines.append(f"  from scratch needs {said} clips to match post-training on {n} "
+                         f"(seeds {','.join(r['seeds']['post'][n])})")
     return "\n".join(lines)
 
 

@@ -198,7 +198,24 @@ def resolve(cls: type[T], presets: Mapping[str, Mapping[str, Any]] | None = None
         data = dict(presets[preset])
     data = merge(data, base or {})
     data = apply_sets(data, parse_sets(sets))
-    return validate(cls, data)
+    return validate(cls, with_defaults(cls, data))
+
+
+def with_defaults(cls: type[BaseModel], data: Mapping[str, Any]) -> dict:
+    """A nested config given in part keeps its default's other fields: `--set
+    model.denoiser.sigma_data=0.3` changes one number of the family's default denoiser instead of
+    asking for every field of it (a default from a `default_factory` is otherwise lost)."""
+    out = dict(data)
+    for name, field in cls.model_fields.items():
+        sub = out.get(name)
+        if not isinstance(sub, Mapping):
+            continue
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            out[name] = with_defaults(type(default), merge(default.model_dump(), sub))
+        elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            out[name] = with_defaults(field.annotation, sub)
+    return out
 
 
 # ---- YAML -------------------------------------------------------------------------------------

@@ -33,13 +33,14 @@ class LatentModelConfig(GuideSettings):
     ctx_noise_max: float = Field(0.3, ge=0)
     ctx_noise_prob: float = Field(0.5, ge=0, le=1)
     ctx_noise_infer: float = Field(0.0, ge=0)
-    head: Literal["diffusion", "hybrid"] = Field(
+    head: Literal["diffusion", "hybrid", "mean"] = Field(
         "diffusion", description="diffusion: a DiT denoises the next latent frame; hybrid: a second DiT gives its "
                                  "deterministic mean (the last latent plus a change) and the diffusion DiT only the "
-                                 "residual, as the pixel family's hybrid head")
+                                 "residual, as the pixel family's hybrid head; mean: that mean DiT alone (no "
+                                 "diffusion, half the cost)")
     residual_temperature: float = Field(1.0, ge=0, description="hybrid: scales the residual's initial noise; 0 "
                                                                "returns the mean alone (no sampling)")
-    unroll: int = Field(1, ge=1, description="hybrid: also train the mean on steps 2..unroll fed its own "
+    unroll: int = Field(1, ge=1, description="hybrid, mean: also train the mean on steps 2..unroll fed its own "
                                              "predictions (needs latent frames that do not compress time)")
     denoiser: DenoiserConfig = Field(
         default_factory=lambda: DenoiserConfig(kind="edm", sigma_data=1.0, p_mean=-1.2, p_std=1.2),

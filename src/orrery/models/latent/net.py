@@ -6,7 +6,9 @@ the space differ.
 Head `hybrid` (as the pixel family's): a second DiT predicts the deterministic mean mu of the next
 latent (the last latent plus a change, trained by MSE, starting at copy-last), and the diffusion
 DiT, given mu too, denoises only the residual z - mu. The mean carries the motion; sampling adds
-back the detail a mean blurs. `residual_temperature=0` rolls out the mean alone.
+back the detail a mean blurs. `residual_temperature=0` rolls out the mean alone; head `mean`
+trains and rolls out only the mean DiT (no diffusion: the latent counterpart of the
+`deterministic` family).
 
 Over a tokenizer that compresses time, a latent frame is a chunk of s_t video frames, and the
 context is `cfg.latent_context` latent frames (`models.chunks`).
@@ -35,11 +37,12 @@ class LatentWorldNet(nn.Module):
         self.cfg = cfg
         c = cfg.latent_channels
         self.text = HashedTextEncoder(cfg.text_dim) if cfg.text else None
-        self.cond = Conditioner(cfg, context=cfg.latent_context)
         hybrid = cfg.head == "hybrid"
-        self.dit = DiT(c * (cfg.latent_context + 1 + hybrid), c, cfg.cond_dim, tuple(cfg.grid), cfg.patch,
-                       cfg.d_model, cfg.depth, cfg.heads)
-        if hybrid:
+        if cfg.head != "mean":
+            self.cond = Conditioner(cfg, context=cfg.latent_context)
+            self.dit = DiT(c * (cfg.latent_context + 1 + hybrid), c, cfg.cond_dim, tuple(cfg.grid), cfg.patch,
+                           cfg.d_model, cfg.depth, cfg.heads)
+        if cfg.head != "diffusion":
             self.mean_cond = Conditioner(cfg, context=cfg.latent_context)
             self.mean_dit = DiT(c * cfg.latent_context, c, cfg.cond_dim, tuple(cfg.grid), cfg.patch, cfg.d_model,
                                 cfg.depth, cfg.heads)
@@ -70,8 +73,10 @@ class LatentWorldNet(nn.Module):
         rows = action_rows(actions, lc, lc) if cfg.action_dim else None
         text = encode_text(self.text, texts, b)
         total, logs, mu = z.new_zeros(()), {}, None
-        if cfg.head == "hybrid":
+        if cfg.head != "diffusion":
             total, mu, logs = self._mean_loss(z, ctx, ctx_sigma, actions, text)
+            if cfg.head == "mean":
+                return total, logs
             mu = mu.detach()
         target = z[:, lc] - mu if mu is not None else z[:, lc]
         loss = self.denoiser.loss(self._net(ctx, ctx_sigma, rows, text, mu), target, generator).mean()
@@ -103,9 +108,9 @@ class LatentWorldNet(nn.Module):
         ctx_sigma = torch.full((b,), cfg.ctx_noise_infer, device=dev)
         a = None if actions is None else actions.float()
         mu = None
-        if cfg.head == "hybrid":
+        if cfg.head != "diffusion":
             mu = guided(lambda t: self.mean(ctx, ctx_sigma, a, t), self.text, texts, b, cfg.guidance)
-            if cfg.residual_temperature == 0:
+            if cfg.head == "mean" or cfg.residual_temperature == 0:
                 return mu
         sigmas = karras_sigmas(cfg.steps, cfg.sigma_min, cfg.sigma_max, device=dev)
         temp = cfg.residual_temperature if mu is not None else 1.0

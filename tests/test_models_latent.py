@@ -110,5 +110,7 @@ def test_one_number_of_a_nested_default_can_be_set_alone():
     default = LatentModelConfig().denoiser
     assert cfg.model.denoiser.sigma_data == 0.3 and cfg.model.head == "hybrid"
     assert (cfg.model.denoiser.p_mean, cfg.model.denoiser.p_std) == (default.p_mean, default.p_std)
+    mean = resolve_world_config("latent", "tiny-mean")
+    assert (mean.model.head, mean.model.unroll, mean.train) == ("mean", 2, cfg.train)
     with pytest.raises(ConfigError, match="model.denoiser.bogus"):
         resolve_world_config("latent", "tiny", sets=["model.denoiser.bogus=1"])

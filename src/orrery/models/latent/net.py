@@ -49,8 +49,8 @@ class LatentWorldNet(nn.Module):
         self.denoiser = Denoiser(cfg.denoiser)
 
     def mean(self, ctx: torch.Tensor, ctx_sigma: torch.Tensor, actions, text) -> torch.Tensor:
-        """Hybrid head: ctx [B, Lc, C, h, w] -> mu [B, C, h, w], the last latent plus a predicted
-        change (zero at initialisation, i.e. copy-last)."""
+        """Hybrid and mean heads: ctx [B, Lc, C, h, w] -> mu [B, C, h, w], the last latent plus a
+        predicted change (zero at initialisation, i.e. copy-last)."""
         cond = self.mean_cond(torch.zeros_like(ctx_sigma), ctx_sigma, actions, text)
         return ctx[:, -1] + self.mean_dit(rearrange(ctx, "b t c h w -> b (t c) h w"), cond)
 

@@ -49,11 +49,14 @@ MODELS = {
     "latent 1x4x4": ("latent", "continuous", "1x4x4"),
     "latent 4x4x4": ("latent", "continuous", "4x4x4"),
     "latent 4x8x8": ("latent", "continuous", "4x8x8"),
+    "latent-mean 1x4x4": ("latent", "continuous", "1x4x4"),
     "gpt 1x4x4": ("autoregressive", "fsq", "1x4x4"),
     "gpt 4x4x4": ("autoregressive", "fsq", "4x4x4"),
     "gpt 4x8x8": ("autoregressive", "fsq", "4x8x8"),
 }
 DEFAULT = ("pixel", "latent 1x4x4", "latent 4x4x4", "latent 4x8x8", "gpt 4x4x4", "gpt 4x8x8")
+# models that are another preset of their family (the latent mean: `tiny-mean` instead of `--preset`)
+PRESET_OF = {"latent-mean 1x4x4": "tiny-mean"}
 
 
 def n_params(module: torch.nn.Module | None) -> int:
@@ -85,7 +88,7 @@ def build(name: str, size: int, args) -> dict:
     """The model's net, rollout adapter, tokenizer and training windows on random clips."""
     family, kind, compression = MODELS[name]
     fam = get_family(family)
-    cfg = resolve_world_config(family, args.preset, sets=[f"model.context={args.context}"])
+    cfg = resolve_world_config(family, PRESET_OF.get(name, args.preset), sets=[f"model.context={args.context}"])
     rng = np.random.default_rng(0)
     n_frames = args.context + args.horizon
     clips = [(rng.integers(0, 256, (n_frames, size, size, 3), dtype=np.uint8), None, ["a ball"])
@@ -101,7 +104,9 @@ def build(name: str, size: int, args) -> dict:
         seqs = chunk_sequences(clips, encoder(tok), s_t, args.context, args.horizon, stride=args.horizon)
         encode_s = time.perf_counter() - t0
         lc = latent_context(args.context, s_t)
-        windows = Windows(seqs, lc, 1, 1, "latents" if kind == "continuous" else "tokens", torch.as_tensor)
+        # the training windows of `recipes.world`: unrolled targets only where latents do not compress time
+        future = getattr(cfg.model, "unroll", 1) if s_t == 1 else 1
+        windows = Windows(seqs, lc, future, 1, "latents" if kind == "continuous" else "tokens", torch.as_tensor)
         if family == "latent":
             c, h, w = windows.item_shape
             cfg.model.latent_channels, cfg.model.grid, cfg.model.time_factor = c, (h, w), s_t

@@ -65,11 +65,13 @@ def test_latent_cost_measures_pixel_and_latent_models_side_by_side(tmp_path):
     bench = load("latent_cost")
     out = tmp_path / "cost.json"
     assert bench.main(["--sizes", "32", "--models", "pixel", "latent 4x8x8", "gpt 4x8x8", "gpt 1x4x4",
-                       "--repeats", "1", "--steps", "1", "--batch", "2", "--clips", "1", "--horizon", "4",
+                       "latent-mean 1x4x4", "--repeats", "1", "--steps", "1", "--batch", "2", "--clips", "1", "--horizon", "4",
                        "--max-tokens", "100", "--out", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
-    assert [r["model"] for r in rows] == ["pixel", "latent 4x8x8", "gpt 4x8x8", "gpt 1x4x4"]
+    assert [r["model"] for r in rows] == ["pixel", "latent 4x8x8", "gpt 4x8x8", "gpt 1x4x4", "latent-mean 1x4x4"]
     assert rows[0]["train_samples_s_x"] == 1.0 and rows[1]["frames_per_sample"] == 4
     assert rows[1]["train_frames_s"] == rows[1]["train_samples_s"] * 4 and rows[1]["tokenizer_params"] > 0
     assert all(r["rollout_frames_s"] > 0 for r in rows[:3])
     assert "skipped" in rows[3]  # 64 tokens per frame x 5 frames > --max-tokens 100
+    # the latent mean (preset tiny-mean) over 1x4x4: one frame per sample, rolled out
+    assert rows[4]["frames_per_sample"] == 1 and rows[4]["rollout_frames_s"] > 0

@@ -21,7 +21,7 @@ video: {size: 32, fps: 15, frames: 8, physics_hz: 240}
 shard_size: 1
 scenarios:
   - scenario: projectile
-    clips: {train: 40}
+    clips: {train: 400}  # far more than can finish before the Ctrl-C, even on a loaded machine
 """
 
 

@@ -113,7 +113,12 @@ def error(run: Path, data: Path, out: Path, context: int, horizon: int, progress
     if not (out / "summary.json").exists():
         evaluate(str(run), data, "test", out, progress=progress, report=False, baselines=(), context=context,
                  horizon=horizon)
-    s = json.loads((out / "summary.json").read_text())
+    return _px(out / "summary.json")
+
+
+def _px(summary: Path) -> float:
+    """The evaluated model's position error (px) in an evaluation's summary.json."""
+    s = json.loads(summary.read_text())
     return float(s["overall"][s["main"]]["position_error_px"])
 
 
@@ -132,8 +137,7 @@ def gathered(ev: Path, law: str, arm: str) -> dict[str, dict[str, float]]:
     found: dict[str, dict[str, float]] = {}
     for summary in ev.glob(f"{law}-{arm}-n*-seed*/summary.json"):
         n, seed = summary.parent.name.removeprefix(f"{law}-{arm}-n").split("-seed")
-        s = json.loads(summary.read_text())
-        found.setdefault(n, {})[seed] = float(s["overall"][s["main"]]["position_error_px"])
+        found.setdefault(n, {})[seed] = _px(summary)
     return {n: dict(sorted(found[n].items(), key=lambda kv: int(kv[0])))
             for n in sorted(found, key=int)}
 
@@ -180,11 +184,17 @@ def run_law(law: str, spec: dict, a, out: Path) -> dict:
     return result
 
 
+def scratch_points(seeds: dict, n: str) -> list[int]:
+    """The from-scratch clip counts that have every seed of the post-trained runs at n."""
+    want = seeds["post"][n]
+    return sorted(int(m) for m, by_seed in seeds["scratch"].items() if all(s in by_seed for s in want))
+
+
 def matched(seeds: dict, n: str) -> float:
     """Clips from scratch needs to match post-training on n, over the same seeds: those of the
     post-trained runs at n, and the from-scratch points that have all of them."""
     want = list(seeds["post"][n])
-    known = sorted(int(m) for m, by_seed in seeds["scratch"].items() if all(s in by_seed for s in want))
+    known = scratch_points(seeds, n)
     curve = [float(np.mean([seeds["scratch"][str(m)][s] for s in want])) for m in known]
     return clips_to_match(known, curve, float(np.mean([seeds["post"][n][s] for s in want])))
 
@@ -211,8 +221,7 @@ def table(results: dict) -> str:
             lines.append(f"{n:>8}{_cell(r['post'].get(str(n))):>20}{_cell(r['scratch'][str(n)]):>20}"
                          f"{_seeds(r['seeds'], str(n)):>12}")
         for n, m in r["match"].items():
-            known = sorted(int(k) for k, by_seed in r["seeds"]["scratch"].items()
-                           if all(s in by_seed for s in r["seeds"]["post"][n]))
+            known = scratch_points(r["seeds"], n)
             said = (f"> {known[-1]}" if math.isinf(m) else f"<= {known[0]}" if m <= known[0]
                     else f"{m:.0f} ({m / int(n):.1f}x)")
             lines.append(f"  from scratch needs {said} clips to match post-training on {n} "

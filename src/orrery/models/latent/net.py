@@ -74,7 +74,7 @@ class LatentWorldNet(nn.Module):
         text = encode_text(self.text, texts, b)
         total, logs, mu = z.new_zeros(()), {}, None
         if cfg.head != "diffusion":
-            total, mu, logs = self._mean_loss(z, ctx, ctx_sigma, actions, text)
+            total, mu, logs = self._mean_loss(z, ctx, ctx_sigma, actions, rows, text)
             if cfg.head == "mean":
                 return total, logs
             mu = mu.detach()
@@ -83,19 +83,20 @@ class LatentWorldNet(nn.Module):
         logs["diffusion"] = float(loss.detach())
         return total + loss, logs
 
-    def _mean_loss(self, z, ctx, ctx_sigma, actions, text) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
-        """MSE of the mean over the target and the unrolled steps (each fed the previous, detached,
-        prediction as context, without backprop through time) -> (loss, mu of the target, logs)."""
+    def _mean_loss(self, z, ctx, ctx_sigma, actions, rows, text) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
+        """MSE of the mean over the target (action `rows` lead into it) and the unrolled steps (each
+        fed the previous, detached, prediction as context, without backprop through time) -> (loss,
+        mu of the target, logs)."""
         lc, steps = self.cfg.latent_context, min(self.cfg.unroll, z.shape[1] - self.cfg.latent_context)
-        rows = action_rows(actions, lc, lc) if actions is not None else None
         mu = mu_k = self.mean(ctx, ctx_sigma, rows, text)
-        total = ((mu - z[:, lc]) ** 2).mean() / steps
+        first = ((mu - z[:, lc]) ** 2).mean()
+        total = first / steps
         for k in range(1, steps):
             ctx = torch.cat([ctx[:, 1:], mu_k.detach()[:, None]], dim=1)
             rows = action_rows(actions, lc + k, lc) if actions is not None else None
             mu_k = self.mean(ctx, ctx_sigma, rows, text)
             total = total + ((mu_k - z[:, lc + k]) ** 2).mean() / steps
-        return total, mu, {"mean_mse": float(((mu - z[:, lc]) ** 2).mean().detach())}
+        return total, mu, {"mean_mse": float(first.detach())}
 
     @torch.no_grad()
     def predict(self, ctx: torch.Tensor, actions: torch.Tensor | None, texts: list[str] | None,
